@@ -1,0 +1,68 @@
+// The one registry of reason codes. A reason is stable: clients (the CLI, automation) branch on
+// it, so never rename one; add a new one instead. `kind` is the transport-neutral category that
+// packages/rpc maps to a Connect/gRPC code; `hint` is the default "what to do next" line.
+
+export type ErrorKind =
+  | "invalid_argument"
+  | "not_found"
+  | "already_exists"
+  | "failed_precondition"
+  | "aborted"
+  | "resource_exhausted"
+  | "unavailable"
+  | "deadline_exceeded"
+  | "permission_denied"
+  | "unauthenticated"
+  | "unimplemented"
+  | "canceled"
+  | "internal";
+
+export interface ReasonSpec {
+  readonly kind: ErrorKind;
+  readonly hint: string;
+}
+
+export const REASONS = {
+  // Generic
+  INVALID_ARGUMENT: { kind: "invalid_argument", hint: "Check the request against the contract in proto/." },
+  NOT_FOUND: { kind: "not_found", hint: "Check the name and try again." },
+  INTERNAL: { kind: "internal", hint: "This is a bug in Tako; the daemon's log has the details." },
+  UNAVAILABLE: { kind: "unavailable", hint: "Retry in a moment." },
+  CANCELED: { kind: "canceled", hint: "The operation was cancelled before it finished." },
+  DEADLINE_EXCEEDED: { kind: "deadline_exceeded", hint: "Retry, or allow more time with a longer deadline." },
+  REQUEST_TOO_LARGE: { kind: "resource_exhausted", hint: "Send a smaller request." },
+  UNIMPLEMENTED: { kind: "unimplemented", hint: "Upgrade the host so both sides run the same Tako version." },
+
+  // Daemons, sockets and the local host
+  SOCKET_PATH_TOO_LONG: {
+    kind: "invalid_argument",
+    hint: "Use a shorter root directory: Unix socket paths are limited to 107 bytes.",
+  },
+  SOCKET_IN_USE: { kind: "already_exists", hint: "Another process serves this socket; stop it first." },
+  DAEMON_UNREACHABLE: {
+    kind: "unavailable",
+    hint: "Start the host with `tako server start`, or check `tako server status`.",
+  },
+  UNKNOWN_DAEMON: {
+    kind: "invalid_argument",
+    hint: "Use one of the daemon names `tako server status` lists.",
+  },
+  DAEMON_START_FAILED: { kind: "unavailable", hint: "Read the daemon's log lines above for the cause." },
+  RELOAD_FAILED: {
+    kind: "unavailable",
+    hint: "The previous process keeps serving; read the daemon's log for why its successor failed.",
+  },
+  RELOAD_IN_PROGRESS: { kind: "aborted", hint: "Wait for the running reload to finish and retry." },
+  HOST_ALREADY_RUNNING: {
+    kind: "already_exists",
+    hint: "Stop it with `tako server stop --root <dir>` or use another --root.",
+  },
+  HOST_NOT_RUNNING: { kind: "failed_precondition", hint: "Start it with `tako server start --root <dir>`." },
+  CONFIG_INVALID: { kind: "invalid_argument", hint: "Fix the configuration as the message says and retry." },
+} as const satisfies Record<string, ReasonSpec>;
+
+export type Reason = keyof typeof REASONS;
+
+export function isReason(value: string): value is Reason {
+  return Object.hasOwn(REASONS, value);
+}
