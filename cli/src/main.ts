@@ -1,0 +1,55 @@
+import { TAKO_VERSION } from "@tako/daemon";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { serverCommand } from "./commands/server.js";
+import type { GlobalArgs } from "./context.js";
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName("tako")
+  .usage("$0 <command> [options]\n\nDeploy apps to your own servers with zero downtime.")
+  .option("json", {
+    type: "boolean",
+    default: false,
+    global: true,
+    describe: "Print the result as JSON on stdout",
+  })
+  .option("ci", {
+    type: "boolean",
+    default: false,
+    global: true,
+    describe: "Plain, deterministic output: no colour, no spinners",
+  })
+  .option("verbose", {
+    alias: "v",
+    type: "boolean",
+    default: false,
+    global: true,
+    describe: "Print more detail",
+  })
+  .option("dry-run", {
+    type: "boolean",
+    default: false,
+    global: true,
+    describe: "Show what would happen, change nothing",
+  })
+  .option("config", {
+    alias: "c",
+    type: "string",
+    global: true,
+    describe: "Path to tako.toml (default: ./tako.toml)",
+  })
+  .command(serverCommand as never)
+  .demandCommand(1, "Name a command; `tako --help` lists them.")
+  .strict()
+  .version(TAKO_VERSION)
+  .help()
+  .wrap(Math.min(110, process.stdout.columns ?? 110))
+  .fail((msg, err, y) => {
+    if (err) throw err;
+    process.stderr.write(`${y.help() ? "" : ""}Error: ${msg}\n  → Run \`tako --help\` for usage.\n`);
+    process.exit(2);
+  });
+
+await cli.parseAsync();
+
+export type { GlobalArgs };

@@ -1,0 +1,11 @@
+export {
+  daemonArgs,
+  daemonEntry,
+  isLauncherAlive,
+  type LauncherIdentity,
+  LocalHost,
+  type LocalHostOptions,
+  processStartTime,
+  readLauncherPid,
+} from "./local-host.js";
+export { type RestartDecision, RestartPolicy, type RestartPolicyOptions } from "./restart-policy.js";
