@@ -18,13 +18,11 @@ export const serverStopCommand: CommandModule<GlobalArgs, StopArgs & GlobalArgs>
   command: "stop",
   describe: "Stop the local host under a root directory: every daemon drains, then exits",
   builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option("root", rootOption)
-      .option("timeout", {
-        type: "number",
-        default: 90,
-        describe: "Seconds to wait for a clean stop before killing",
-      }) as unknown as Argv<StopArgs & GlobalArgs>,
+    y.option("root", rootOption).option("timeout", {
+      type: "number",
+      default: 90,
+      describe: "Seconds to wait for a clean stop before killing",
+    }) as unknown as Argv<StopArgs & GlobalArgs>,
   handler: handle<StopArgs>(async (args, term) => {
     const paths = hostPaths(args.root);
     const launcher = await readLauncherPid(launcherPidPath(paths.runDir));

@@ -20,6 +20,8 @@ export interface DaemonMasterOptions {
   readonly readyTimeoutMs?: number;
   /** How long a draining worker may take to exit before it is killed. Default 60 s. */
   readonly drainTimeoutMs?: number;
+  /** Where workers' stdout and stderr go: inherited (default), discarded, or an open file descriptor. */
+  readonly output?: "inherit" | "ignore" | number;
 }
 
 export interface WorkerExit {
@@ -100,7 +102,7 @@ export class DaemonMaster extends EventEmitter<DaemonMasterEvents> {
   async reload(): Promise<ReloadResult> {
     if (this.#reloading) throw new TakoError("RELOAD_IN_PROGRESS", `${this.name} is already reloading`);
     const old = this.#current;
-    if (!old || old.state !== "serving" || this.#stopping) {
+    if (old?.state !== "serving" || this.#stopping) {
       throw new TakoError("DAEMON_UNREACHABLE", `${this.name} is not running`, {
         metadata: { daemon: this.name },
       });
@@ -198,7 +200,7 @@ export class DaemonMaster extends EventEmitter<DaemonMasterEvents> {
     const opts = this.#options;
     const child = spawn(process.execPath, [...(opts.execArgv ?? []), opts.entry, ...opts.args], {
       env: { ...(opts.env ?? process.env), [WORKER_ENV]: "worker" },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: ["ignore", opts.output ?? "inherit", opts.output ?? "inherit", "ipc"],
     });
     if (child.pid === undefined) {
       return Promise.reject(new TakoError("DAEMON_START_FAILED", `could not spawn ${this.name}`));

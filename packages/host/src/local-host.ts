@@ -29,6 +29,8 @@ export interface LocalHostOptions {
   readonly restart?: RestartPolicyOptions;
   /** Deadline for each daemon's drain on stop. Default 60 s. */
   readonly stopDeadlineMs?: number;
+  /** Where daemons' stdout/stderr go: inherited (default) or an open file descriptor. */
+  readonly daemonOutput?: "inherit" | number;
 }
 
 interface Supervised {
@@ -101,6 +103,7 @@ export class LocalHost {
           entry: daemonEntry(name),
           args: daemonArgs(name, { ...this.#options, root: paths.root }),
           log: this.#options.log,
+          ...(this.#options.daemonOutput === undefined ? {} : { output: this.#options.daemonOutput }),
         });
         const supervised: Supervised = {
           master,

@@ -61,7 +61,6 @@ const defaultCutOnDrain = (method: DescMethod) => method.name.startsWith("Watch"
  * first bytes tell whether it is an HTTP/2 prior-knowledge connection or HTTP/1.1.
  */
 export class RpcServer {
-  readonly #options: RpcServerOptions;
   readonly #h1: http.Server;
   readonly #h2: http2.Http2Server;
   readonly #listener: net.Server;
@@ -71,9 +70,10 @@ export class RpcServer {
   #state: ServerState = "created";
   #inflight = 0;
   #socketPath: string | undefined;
+  #listenerClosed = false;
+  #drained: Promise<void> = Promise.resolve();
 
   constructor(options: RpcServerOptions) {
-    this.#options = options;
     const cutOnDrain = options.cutOnDrain ?? defaultCutOnDrain;
     const handler = connectNodeAdapter({
       routes: options.routes,
@@ -108,8 +108,6 @@ export class RpcServer {
     this.#h1.on("clientError", (_err, socket) => socket.destroy());
     this.#listener = net.createServer((socket) => this.#accept(socket));
   }
-
-  #listenerClosed = false;
 
   /** The per-process socket this server listens on. */
   get socketPath(): string | undefined {
@@ -183,8 +181,6 @@ export class RpcServer {
     })();
     return this.#drained;
   }
-
-  #drained: Promise<void> = Promise.resolve();
 
   /** Immediate stop: every connection is destroyed, calls in flight fail. */
   async close(): Promise<void> {

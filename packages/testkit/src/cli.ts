@@ -1,0 +1,36 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** Absolute path of the repository's `tako` executable (cli/bin/tako.js). */
+export const TAKO_BIN = fileURLToPath(new URL("../../../../cli/bin/tako.js", import.meta.url));
+/** Absolute path of the repository root. */
+export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real CLI as a user would, never throwing on a non-zero exit. */
+export function runTako(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [TAKO_BIN, ...args],
+      {
+        cwd: options.cwd ?? REPO_ROOT,
+        env: { ...process.env, ...options.env },
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 << 20,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
