@@ -30,13 +30,18 @@ function hasCommand(command) {
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
-/** Installs node_modules with `npm ci` when missing or older than package-lock.json. */
+/**
+ * Installs node_modules from package-lock.json when missing or older than the lock. `npm install`
+ * rather than `npm ci`: the lock holds only the platform binaries (Biome, buf) the registry
+ * mirror here serves, and `npm ci` refuses a lock without every platform's optional entries;
+ * `npm install` keeps the locked versions and skips optional packages it cannot get.
+ */
 export function ensureNodeDeps() {
   const marker = join(REPO_ROOT, "node_modules/.package-lock.json");
   const lock = join(REPO_ROOT, "package-lock.json");
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  step("Installing npm dependencies (npm ci)");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  step("Installing npm dependencies (npm install from package-lock.json)");
+  run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 
 /** Installs, with apt-get, the Debian packages whose commands are missing. */
