@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tako/v1/agent.proto.
  */
 export const file_tako_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChN0YWtvL3YxL2FnZW50LnByb3RvEgd0YWtvLnYxIhMKEVNlcnZlckluZm9SZXF1ZXN0IpgBCgpEYWVtb25JbmZvEgwKBG5hbWUYASABKAkSJgoGc3RhdHVzGAIgASgOMhYudGFrby52MS5TZXJ2aW5nU3RhdHVzEgsKA3BpZBgDIAEoDRITCgtzb2NrZXRfcGF0aBgEIAEoCRIPCgd2ZXJzaW9uGAUgASgJEhEKCXVwdGltZV9tcxgGIAEoBBIOCgZkZXRhaWwYByABKAkitgEKElNlcnZlckluZm9SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEhAKCHJvb3RfZGlyGAMgASgJEgsKA3BpZBgEIAEoDRIRCgl1cHRpbWVfbXMYBSABKAQSJAoHZGFlbW9ucxgGIAMoCzITLnRha28udjEuRGFlbW9uSW5mbxIRCglodHRwX3BvcnQYByABKA0SEgoKaHR0cHNfcG9ydBgIIAEoDSIlChNSZWxvYWREYWVtb25SZXF1ZXN0Eg4KBmRhZW1vbhgBIAEoCSJIChRSZWxvYWREYWVtb25SZXNwb25zZRIOCgZkYWVtb24YASABKAkSDwoHb2xkX3BpZBgCIAEoDRIPCgduZXdfcGlkGAMgASgNIpsCCgtEZXBsb3lTdGFydBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEg8KB3ZlcnNpb24YAyABKAkSFwoPYXJ0aWZhY3Rfc2hhMjU2GAQgASgJEhsKE2FydGlmYWN0X3NpemVfYnl0ZXMYBSABKAQSDgoGcm91dGVzGAYgAygJEiwKBHZhcnMYByADKAsyHi50YWtvLnYxLkRlcGxveVN0YXJ0LlZhcnNFbnRyeRIXCg9yZWxlYXNlX2NvbW1hbmQYCCABKAkSDgoGbGVhZGVyGAkgASgIEhcKD2lkbGVfdGltZW91dF9tcxgKIAEoBBorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIPCg1EZXBsb3lQcm9jZWVkInkKDURlcGxveVJlcXVlc3QSJQoFc3RhcnQYASABKAsyFC50YWtvLnYxLkRlcGxveVN0YXJ0SAASDwoFY2h1bmsYAiABKAxIABIpCgdwcm9jZWVkGAMgASgLMhYudGFrby52MS5EZXBsb3lQcm9jZWVkSABCBQoDbXNnIikKDkRlcGxveUFjY2VwdGVkEhcKD3VwbG9hZF9yZXF1aXJlZBgBIAEoCCJRCgpEZXBsb3lTdGVwEgwKBG5hbWUYASABKAkSEAoIZmluaXNoZWQYAiABKAgSEwoLZHVyYXRpb25fbXMYAyABKAQSDgoGZGV0YWlsGAQgASgJIhAKDkRlcGxveVByZXBhcmVkInMKCkRlcGxveURvbmUSDwoHdmVyc2lvbhgBIAEoCRIYChBwcmV2aW91c192ZXJzaW9uGAIgASgJEhUKDW5ld19pbnN0YW5jZXMYAyABKA0SFQoNb2xkX2luc3RhbmNlcxgEIAEoDRIMCgR1cmxzGAUgAygJIrsBCg5EZXBsb3lSZXNwb25zZRIrCghhY2NlcHRlZBgBIAEoCzIXLnRha28udjEuRGVwbG95QWNjZXB0ZWRIABIjCgRzdGVwGAIgASgLMhMudGFrby52MS5EZXBsb3lTdGVwSAASKwoIcHJlcGFyZWQYAyABKAsyFy50YWtvLnYxLkRlcGxveVByZXBhcmVkSAASIwoEZG9uZRgEIAEoCzITLnRha28udjEuRGVwbG95RG9uZUgAQgUKA21zZyI/ChJTdGF0UmVsZWFzZVJlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJIiYKE1N0YXRSZWxlYXNlUmVzcG9uc2USDwoHcHJlc2VudBgBIAEoCCIpCg1TdGF0dXNSZXF1ZXN0EgsKA2FwcBgBIAEoCRILCgNlbnYYAiABKAkiMgoOU3RhdHVzUmVzcG9uc2USIAoEYXBwcxgBIAMoCzISLnRha28udjEuQXBwU3RhdHVzIjsKDFNjYWxlUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEhEKCWluc3RhbmNlcxgDIAEoDSI8Cg1TY2FsZVJlc3BvbnNlEgsKA2FwcBgBIAEoCRILCgNlbnYYAiABKAkSEQoJaW5zdGFuY2VzGAMgASgNIi8KE0xpc3RSZWxlYXNlc1JlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCSJ3CgtSZWxlYXNlSW5mbxIPCgd2ZXJzaW9uGAEgASgJEhsKE2RlcGxveWVkX2F0X3VuaXhfbXMYAiABKAMSDwoHY3VycmVudBgDIAEoCBIWCg5jb21taXRfbWVzc2FnZRgEIAEoCRIRCglnaXRfZGlydHkYBSABKAgiPgoUTGlzdFJlbGVhc2VzUmVzcG9uc2USJgoIcmVsZWFzZXMYASADKAsyFC50YWtvLnYxLlJlbGVhc2VJbmZvIjwKD1JvbGxiYWNrUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEg8KB3ZlcnNpb24YAyABKAkiYwoQUm9sbGJhY2tSZXNwb25zZRIjCgRzdGVwGAEgASgLMhMudGFrby52MS5EZXBsb3lTdGVwSAASIwoEZG9uZRgCIAEoCzITLnRha28udjEuRGVwbG95RG9uZUgAQgUKA21zZyJiCgtMb2dzUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEhUKDXNpbmNlX3VuaXhfbXMYAyABKAMSEgoKdGFpbF9saW5lcxgEIAEoDRIOCgZmb2xsb3cYBSABKAgiMgoMTG9nc1Jlc3BvbnNlEiIKB2VudHJpZXMYASADKAsyES50YWtvLnYxLkxvZ0VudHJ5IjEKFUdldFNlY3JldHNIYXNoUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJIiYKFkdldFNlY3JldHNIYXNoUmVzcG9uc2USDAoEaGFzaBgBIAEoCSKXAQoRU2V0U2VjcmV0c1JlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCRI4CgdzZWNyZXRzGAMgAygLMicudGFrby52MS5TZXRTZWNyZXRzUmVxdWVzdC5TZWNyZXRzRW50cnkaLgoMU2VjcmV0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiNQoSU2V0U2VjcmV0c1Jlc3BvbnNlEgwKBGhhc2gYASABKAkSEQoJcmVzdGFydGVkGAIgASgIIiwKEERlbGV0ZUFwcFJlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCSIkChFEZWxldGVBcHBSZXNwb25zZRIPCgdleGlzdGVkGAEgASgIIpMBCiFBZ2VudFNlcnZpY2VTZXREbnNQcm92aWRlclJlcXVlc3QSDAoEem9uZRgBIAEoCRIsCgpjbG91ZGZsYXJlGAIgASgLMhYudGFrby52MS5DbG91ZGZsYXJlRG5zSAASJgoHcmZjMjEzNhgDIAEoCzITLnRha28udjEuUmZjMjEzNkRuc0gAQgoKCHByb3ZpZGVyIiQKIkFnZW50U2VydmljZVNldERuc1Byb3ZpZGVyUmVzcG9uc2Uy2wcKDEFnZW50U2VydmljZRJKCgpTZXJ2ZXJJbmZvEhoudGFrby52MS5TZXJ2ZXJJbmZvUmVxdWVzdBobLnRha28udjEuU2VydmVySW5mb1Jlc3BvbnNlIgOQAgESSwoMUmVsb2FkRGFlbW9uEhwudGFrby52MS5SZWxvYWREYWVtb25SZXF1ZXN0Gh0udGFrby52MS5SZWxvYWREYWVtb25SZXNwb25zZRI9CgZEZXBsb3kSFi50YWtvLnYxLkRlcGxveVJlcXVlc3QaFy50YWtvLnYxLkRlcGxveVJlc3BvbnNlKAEwARJNCgtTdGF0UmVsZWFzZRIbLnRha28udjEuU3RhdFJlbGVhc2VSZXF1ZXN0GhwudGFrby52MS5TdGF0UmVsZWFzZVJlc3BvbnNlIgOQAgESPgoGU3RhdHVzEhYudGFrby52MS5TdGF0dXNSZXF1ZXN0GhcudGFrby52MS5TdGF0dXNSZXNwb25zZSIDkAIBEjsKBVNjYWxlEhUudGFrby52MS5TY2FsZVJlcXVlc3QaFi50YWtvLnYxLlNjYWxlUmVzcG9uc2UiA5ACAhJQCgxMaXN0UmVsZWFzZXMSHC50YWtvLnYxLkxpc3RSZWxlYXNlc1JlcXVlc3QaHS50YWtvLnYxLkxpc3RSZWxlYXNlc1Jlc3BvbnNlIgOQAgESQQoIUm9sbGJhY2sSGC50YWtvLnYxLlJvbGxiYWNrUmVxdWVzdBoZLnRha28udjEuUm9sbGJhY2tSZXNwb25zZTABEjoKBExvZ3MSFC50YWtvLnYxLkxvZ3NSZXF1ZXN0GhUudGFrby52MS5Mb2dzUmVzcG9uc2UiA5ACATABElYKDkdldFNlY3JldHNIYXNoEh4udGFrby52MS5HZXRTZWNyZXRzSGFzaFJlcXVlc3QaHy50YWtvLnYxLkdldFNlY3JldHNIYXNoUmVzcG9uc2UiA5ACARJFCgpTZXRTZWNyZXRzEhoudGFrby52MS5TZXRTZWNyZXRzUmVxdWVzdBobLnRha28udjEuU2V0U2VjcmV0c1Jlc3BvbnNlEkcKCURlbGV0ZUFwcBIZLnRha28udjEuRGVsZXRlQXBwUmVxdWVzdBoaLnRha28udjEuRGVsZXRlQXBwUmVzcG9uc2UiA5ACAhJuCg5TZXREbnNQcm92aWRlchIqLnRha28udjEuQWdlbnRTZXJ2aWNlU2V0RG5zUHJvdmlkZXJSZXF1ZXN0GisudGFrby52MS5BZ2VudFNlcnZpY2VTZXREbnNQcm92aWRlclJlc3BvbnNlIgOQAgJiBnByb3RvMw", [file_tako_v1_app, file_tako_v1_certd, file_tako_v1_health]);
+  fileDesc("ChN0YWtvL3YxL2FnZW50LnByb3RvEgd0YWtvLnYxIhMKEVNlcnZlckluZm9SZXF1ZXN0IpgBCgpEYWVtb25JbmZvEgwKBG5hbWUYASABKAkSJgoGc3RhdHVzGAIgASgOMhYudGFrby52MS5TZXJ2aW5nU3RhdHVzEgsKA3BpZBgDIAEoDRITCgtzb2NrZXRfcGF0aBgEIAEoCRIPCgd2ZXJzaW9uGAUgASgJEhEKCXVwdGltZV9tcxgGIAEoBBIOCgZkZXRhaWwYByABKAkitgEKElNlcnZlckluZm9SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEhAKCHJvb3RfZGlyGAMgASgJEgsKA3BpZBgEIAEoDRIRCgl1cHRpbWVfbXMYBSABKAQSJAoHZGFlbW9ucxgGIAMoCzITLnRha28udjEuRGFlbW9uSW5mbxIRCglodHRwX3BvcnQYByABKA0SEgoKaHR0cHNfcG9ydBgIIAEoDSIlChNSZWxvYWREYWVtb25SZXF1ZXN0Eg4KBmRhZW1vbhgBIAEoCSJIChRSZWxvYWREYWVtb25SZXNwb25zZRIOCgZkYWVtb24YASABKAkSDwoHb2xkX3BpZBgCIAEoDRIPCgduZXdfcGlkGAMgASgNItICCgtEZXBsb3lTdGFydBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEg8KB3ZlcnNpb24YAyABKAkSFwoPYXJ0aWZhY3Rfc2hhMjU2GAQgASgJEhsKE2FydGlmYWN0X3NpemVfYnl0ZXMYBSABKAQSDgoGcm91dGVzGAYgAygJEiwKBHZhcnMYByADKAsyHi50YWtvLnYxLkRlcGxveVN0YXJ0LlZhcnNFbnRyeRIXCg9yZWxlYXNlX2NvbW1hbmQYCCABKAkSDgoGbGVhZGVyGAkgASgIEhcKD2lkbGVfdGltZW91dF9tcxgKIAEoBBInCgdzZWNyZXRzGAsgASgLMhYudGFrby52MS5EZXBsb3lTZWNyZXRzEgwKBG1haW4YDCABKAkaKwoJVmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEicgoNRGVwbG95U2VjcmV0cxIyCgZ2YWx1ZXMYASADKAsyIi50YWtvLnYxLkRlcGxveVNlY3JldHMuVmFsdWVzRW50cnkaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIPCg1EZXBsb3lQcm9jZWVkInkKDURlcGxveVJlcXVlc3QSJQoFc3RhcnQYASABKAsyFC50YWtvLnYxLkRlcGxveVN0YXJ0SAASDwoFY2h1bmsYAiABKAxIABIpCgdwcm9jZWVkGAMgASgLMhYudGFrby52MS5EZXBsb3lQcm9jZWVkSABCBQoDbXNnIikKDkRlcGxveUFjY2VwdGVkEhcKD3VwbG9hZF9yZXF1aXJlZBgBIAEoCCJRCgpEZXBsb3lTdGVwEgwKBG5hbWUYASABKAkSEAoIZmluaXNoZWQYAiABKAgSEwoLZHVyYXRpb25fbXMYAyABKAQSDgoGZGV0YWlsGAQgASgJIhAKDkRlcGxveVByZXBhcmVkInMKCkRlcGxveURvbmUSDwoHdmVyc2lvbhgBIAEoCRIYChBwcmV2aW91c192ZXJzaW9uGAIgASgJEhUKDW5ld19pbnN0YW5jZXMYAyABKA0SFQoNb2xkX2luc3RhbmNlcxgEIAEoDRIMCgR1cmxzGAUgAygJIrsBCg5EZXBsb3lSZXNwb25zZRIrCghhY2NlcHRlZBgBIAEoCzIXLnRha28udjEuRGVwbG95QWNjZXB0ZWRIABIjCgRzdGVwGAIgASgLMhMudGFrby52MS5EZXBsb3lTdGVwSAASKwoIcHJlcGFyZWQYAyABKAsyFy50YWtvLnYxLkRlcGxveVByZXBhcmVkSAASIwoEZG9uZRgEIAEoCzITLnRha28udjEuRGVwbG95RG9uZUgAQgUKA21zZyI/ChJTdGF0UmVsZWFzZVJlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJIiYKE1N0YXRSZWxlYXNlUmVzcG9uc2USDwoHcHJlc2VudBgBIAEoCCIpCg1TdGF0dXNSZXF1ZXN0EgsKA2FwcBgBIAEoCRILCgNlbnYYAiABKAkiMgoOU3RhdHVzUmVzcG9uc2USIAoEYXBwcxgBIAMoCzISLnRha28udjEuQXBwU3RhdHVzIjsKDFNjYWxlUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEhEKCWluc3RhbmNlcxgDIAEoDSI8Cg1TY2FsZVJlc3BvbnNlEgsKA2FwcBgBIAEoCRILCgNlbnYYAiABKAkSEQoJaW5zdGFuY2VzGAMgASgNIi8KE0xpc3RSZWxlYXNlc1JlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCSJ3CgtSZWxlYXNlSW5mbxIPCgd2ZXJzaW9uGAEgASgJEhsKE2RlcGxveWVkX2F0X3VuaXhfbXMYAiABKAMSDwoHY3VycmVudBgDIAEoCBIWCg5jb21taXRfbWVzc2FnZRgEIAEoCRIRCglnaXRfZGlydHkYBSABKAgiPgoUTGlzdFJlbGVhc2VzUmVzcG9uc2USJgoIcmVsZWFzZXMYASADKAsyFC50YWtvLnYxLlJlbGVhc2VJbmZvIjwKD1JvbGxiYWNrUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEg8KB3ZlcnNpb24YAyABKAkiYwoQUm9sbGJhY2tSZXNwb25zZRIjCgRzdGVwGAEgASgLMhMudGFrby52MS5EZXBsb3lTdGVwSAASIwoEZG9uZRgCIAEoCzITLnRha28udjEuRGVwbG95RG9uZUgAQgUKA21zZyJiCgtMb2dzUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJEhUKDXNpbmNlX3VuaXhfbXMYAyABKAMSEgoKdGFpbF9saW5lcxgEIAEoDRIOCgZmb2xsb3cYBSABKAgiMgoMTG9nc1Jlc3BvbnNlEiIKB2VudHJpZXMYASADKAsyES50YWtvLnYxLkxvZ0VudHJ5IjEKFUdldFNlY3JldHNIYXNoUmVxdWVzdBILCgNhcHAYASABKAkSCwoDZW52GAIgASgJIiYKFkdldFNlY3JldHNIYXNoUmVzcG9uc2USDAoEaGFzaBgBIAEoCSKXAQoRU2V0U2VjcmV0c1JlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCRI4CgdzZWNyZXRzGAMgAygLMicudGFrby52MS5TZXRTZWNyZXRzUmVxdWVzdC5TZWNyZXRzRW50cnkaLgoMU2VjcmV0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiNQoSU2V0U2VjcmV0c1Jlc3BvbnNlEgwKBGhhc2gYASABKAkSEQoJcmVzdGFydGVkGAIgASgIIiwKEERlbGV0ZUFwcFJlcXVlc3QSCwoDYXBwGAEgASgJEgsKA2VudhgCIAEoCSIkChFEZWxldGVBcHBSZXNwb25zZRIPCgdleGlzdGVkGAEgASgIIpMBCiFBZ2VudFNlcnZpY2VTZXREbnNQcm92aWRlclJlcXVlc3QSDAoEem9uZRgBIAEoCRIsCgpjbG91ZGZsYXJlGAIgASgLMhYudGFrby52MS5DbG91ZGZsYXJlRG5zSAASJgoHcmZjMjEzNhgDIAEoCzITLnRha28udjEuUmZjMjEzNkRuc0gAQgoKCHByb3ZpZGVyIiQKIkFnZW50U2VydmljZVNldERuc1Byb3ZpZGVyUmVzcG9uc2Uy2wcKDEFnZW50U2VydmljZRJKCgpTZXJ2ZXJJbmZvEhoudGFrby52MS5TZXJ2ZXJJbmZvUmVxdWVzdBobLnRha28udjEuU2VydmVySW5mb1Jlc3BvbnNlIgOQAgESSwoMUmVsb2FkRGFlbW9uEhwudGFrby52MS5SZWxvYWREYWVtb25SZXF1ZXN0Gh0udGFrby52MS5SZWxvYWREYWVtb25SZXNwb25zZRI9CgZEZXBsb3kSFi50YWtvLnYxLkRlcGxveVJlcXVlc3QaFy50YWtvLnYxLkRlcGxveVJlc3BvbnNlKAEwARJNCgtTdGF0UmVsZWFzZRIbLnRha28udjEuU3RhdFJlbGVhc2VSZXF1ZXN0GhwudGFrby52MS5TdGF0UmVsZWFzZVJlc3BvbnNlIgOQAgESPgoGU3RhdHVzEhYudGFrby52MS5TdGF0dXNSZXF1ZXN0GhcudGFrby52MS5TdGF0dXNSZXNwb25zZSIDkAIBEjsKBVNjYWxlEhUudGFrby52MS5TY2FsZVJlcXVlc3QaFi50YWtvLnYxLlNjYWxlUmVzcG9uc2UiA5ACAhJQCgxMaXN0UmVsZWFzZXMSHC50YWtvLnYxLkxpc3RSZWxlYXNlc1JlcXVlc3QaHS50YWtvLnYxLkxpc3RSZWxlYXNlc1Jlc3BvbnNlIgOQAgESQQoIUm9sbGJhY2sSGC50YWtvLnYxLlJvbGxiYWNrUmVxdWVzdBoZLnRha28udjEuUm9sbGJhY2tSZXNwb25zZTABEjoKBExvZ3MSFC50YWtvLnYxLkxvZ3NSZXF1ZXN0GhUudGFrby52MS5Mb2dzUmVzcG9uc2UiA5ACATABElYKDkdldFNlY3JldHNIYXNoEh4udGFrby52MS5HZXRTZWNyZXRzSGFzaFJlcXVlc3QaHy50YWtvLnYxLkdldFNlY3JldHNIYXNoUmVzcG9uc2UiA5ACARJFCgpTZXRTZWNyZXRzEhoudGFrby52MS5TZXRTZWNyZXRzUmVxdWVzdBobLnRha28udjEuU2V0U2VjcmV0c1Jlc3BvbnNlEkcKCURlbGV0ZUFwcBIZLnRha28udjEuRGVsZXRlQXBwUmVxdWVzdBoaLnRha28udjEuRGVsZXRlQXBwUmVzcG9uc2UiA5ACAhJuCg5TZXREbnNQcm92aWRlchIqLnRha28udjEuQWdlbnRTZXJ2aWNlU2V0RG5zUHJvdmlkZXJSZXF1ZXN0GisudGFrby52MS5BZ2VudFNlcnZpY2VTZXREbnNQcm92aWRlclJlc3BvbnNlIgOQAgJiBnByb3RvMw", [file_tako_v1_app, file_tako_v1_certd, file_tako_v1_health]);
 
 /**
  * @generated from message tako.v1.ServerInfoRequest
@@ -268,6 +268,21 @@ export type DeployStart = Message<"tako.v1.DeployStart"> & {
    * @generated from field: uint64 idle_timeout_ms = 10;
    */
   idleTimeoutMs: bigint;
+
+  /**
+   * The environment's secrets, sent only when GetSecretsHash differs from the CLI's; unset keeps
+   * the secrets stored on the host. Stored encrypted before the rollout starts.
+   *
+   * @generated from field: tako.v1.DeploySecrets secrets = 11;
+   */
+  secrets?: DeploySecrets | undefined;
+
+  /**
+   * Entry module of the app relative to the release directory (app.json's "main").
+   *
+   * @generated from field: string main = 12;
+   */
+  main: string;
 };
 
 /**
@@ -276,6 +291,25 @@ export type DeployStart = Message<"tako.v1.DeployStart"> & {
  */
 export const DeployStartSchema: GenMessage<DeployStart> = /*@__PURE__*/
   messageDesc(file_tako_v1_agent, 5);
+
+/**
+ * DeploySecrets is the complete set of an environment's secrets (names absent are removed).
+ *
+ * @generated from message tako.v1.DeploySecrets
+ */
+export type DeploySecrets = Message<"tako.v1.DeploySecrets"> & {
+  /**
+   * @generated from field: map<string, string> values = 1;
+   */
+  values: { [key: string]: string };
+};
+
+/**
+ * Describes the message tako.v1.DeploySecrets.
+ * Use `create(DeploySecretsSchema)` to create a new message.
+ */
+export const DeploySecretsSchema: GenMessage<DeploySecrets> = /*@__PURE__*/
+  messageDesc(file_tako_v1_agent, 6);
 
 /**
  * DeployProceed lets a prepared deploy continue past the barrier.
@@ -290,7 +324,7 @@ export type DeployProceed = Message<"tako.v1.DeployProceed"> & {
  * Use `create(DeployProceedSchema)` to create a new message.
  */
 export const DeployProceedSchema: GenMessage<DeployProceed> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 6);
+  messageDesc(file_tako_v1_agent, 7);
 
 /**
  * @generated from message tako.v1.DeployRequest
@@ -327,7 +361,7 @@ export type DeployRequest = Message<"tako.v1.DeployRequest"> & {
  * Use `create(DeployRequestSchema)` to create a new message.
  */
 export const DeployRequestSchema: GenMessage<DeployRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 7);
+  messageDesc(file_tako_v1_agent, 8);
 
 /**
  * DeployAccepted says the deploy lock is held and whether the artifact must be sent.
@@ -346,7 +380,7 @@ export type DeployAccepted = Message<"tako.v1.DeployAccepted"> & {
  * Use `create(DeployAcceptedSchema)` to create a new message.
  */
 export const DeployAcceptedSchema: GenMessage<DeployAccepted> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 8);
+  messageDesc(file_tako_v1_agent, 9);
 
 /**
  * DeployStep reports progress of one named step: "upload", "extract", "install", "release",
@@ -387,7 +421,7 @@ export type DeployStep = Message<"tako.v1.DeployStep"> & {
  * Use `create(DeployStepSchema)` to create a new message.
  */
 export const DeployStepSchema: GenMessage<DeployStep> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 9);
+  messageDesc(file_tako_v1_agent, 10);
 
 /**
  * DeployPrepared says the release is extracted and installed; the server now waits for proceed.
@@ -402,7 +436,7 @@ export type DeployPrepared = Message<"tako.v1.DeployPrepared"> & {
  * Use `create(DeployPreparedSchema)` to create a new message.
  */
 export const DeployPreparedSchema: GenMessage<DeployPrepared> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 10);
+  messageDesc(file_tako_v1_agent, 11);
 
 /**
  * DeployDone is the last message of a successful deploy or rollback.
@@ -447,7 +481,7 @@ export type DeployDone = Message<"tako.v1.DeployDone"> & {
  * Use `create(DeployDoneSchema)` to create a new message.
  */
 export const DeployDoneSchema: GenMessage<DeployDone> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 11);
+  messageDesc(file_tako_v1_agent, 12);
 
 /**
  * @generated from message tako.v1.DeployResponse
@@ -488,7 +522,7 @@ export type DeployResponse = Message<"tako.v1.DeployResponse"> & {
  * Use `create(DeployResponseSchema)` to create a new message.
  */
 export const DeployResponseSchema: GenMessage<DeployResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 12);
+  messageDesc(file_tako_v1_agent, 13);
 
 /**
  * @generated from message tako.v1.StatReleaseRequest
@@ -515,7 +549,7 @@ export type StatReleaseRequest = Message<"tako.v1.StatReleaseRequest"> & {
  * Use `create(StatReleaseRequestSchema)` to create a new message.
  */
 export const StatReleaseRequestSchema: GenMessage<StatReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 13);
+  messageDesc(file_tako_v1_agent, 14);
 
 /**
  * @generated from message tako.v1.StatReleaseResponse
@@ -532,7 +566,7 @@ export type StatReleaseResponse = Message<"tako.v1.StatReleaseResponse"> & {
  * Use `create(StatReleaseResponseSchema)` to create a new message.
  */
 export const StatReleaseResponseSchema: GenMessage<StatReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 14);
+  messageDesc(file_tako_v1_agent, 15);
 
 /**
  * @generated from message tako.v1.StatusRequest
@@ -558,7 +592,7 @@ export type StatusRequest = Message<"tako.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 15);
+  messageDesc(file_tako_v1_agent, 16);
 
 /**
  * @generated from message tako.v1.StatusResponse
@@ -575,7 +609,7 @@ export type StatusResponse = Message<"tako.v1.StatusResponse"> & {
  * Use `create(StatusResponseSchema)` to create a new message.
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 16);
+  messageDesc(file_tako_v1_agent, 17);
 
 /**
  * @generated from message tako.v1.ScaleRequest
@@ -602,7 +636,7 @@ export type ScaleRequest = Message<"tako.v1.ScaleRequest"> & {
  * Use `create(ScaleRequestSchema)` to create a new message.
  */
 export const ScaleRequestSchema: GenMessage<ScaleRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 17);
+  messageDesc(file_tako_v1_agent, 18);
 
 /**
  * @generated from message tako.v1.ScaleResponse
@@ -629,7 +663,7 @@ export type ScaleResponse = Message<"tako.v1.ScaleResponse"> & {
  * Use `create(ScaleResponseSchema)` to create a new message.
  */
 export const ScaleResponseSchema: GenMessage<ScaleResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 18);
+  messageDesc(file_tako_v1_agent, 19);
 
 /**
  * @generated from message tako.v1.ListReleasesRequest
@@ -651,7 +685,7 @@ export type ListReleasesRequest = Message<"tako.v1.ListReleasesRequest"> & {
  * Use `create(ListReleasesRequestSchema)` to create a new message.
  */
 export const ListReleasesRequestSchema: GenMessage<ListReleasesRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 19);
+  messageDesc(file_tako_v1_agent, 20);
 
 /**
  * ReleaseInfo is one release kept on the host.
@@ -696,7 +730,7 @@ export type ReleaseInfo = Message<"tako.v1.ReleaseInfo"> & {
  * Use `create(ReleaseInfoSchema)` to create a new message.
  */
 export const ReleaseInfoSchema: GenMessage<ReleaseInfo> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 20);
+  messageDesc(file_tako_v1_agent, 21);
 
 /**
  * @generated from message tako.v1.ListReleasesResponse
@@ -713,7 +747,7 @@ export type ListReleasesResponse = Message<"tako.v1.ListReleasesResponse"> & {
  * Use `create(ListReleasesResponseSchema)` to create a new message.
  */
 export const ListReleasesResponseSchema: GenMessage<ListReleasesResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 21);
+  messageDesc(file_tako_v1_agent, 22);
 
 /**
  * @generated from message tako.v1.RollbackRequest
@@ -742,7 +776,7 @@ export type RollbackRequest = Message<"tako.v1.RollbackRequest"> & {
  * Use `create(RollbackRequestSchema)` to create a new message.
  */
 export const RollbackRequestSchema: GenMessage<RollbackRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 22);
+  messageDesc(file_tako_v1_agent, 23);
 
 /**
  * @generated from message tako.v1.RollbackResponse
@@ -771,7 +805,7 @@ export type RollbackResponse = Message<"tako.v1.RollbackResponse"> & {
  * Use `create(RollbackResponseSchema)` to create a new message.
  */
 export const RollbackResponseSchema: GenMessage<RollbackResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 23);
+  messageDesc(file_tako_v1_agent, 24);
 
 /**
  * @generated from message tako.v1.LogsRequest
@@ -814,7 +848,7 @@ export type LogsRequest = Message<"tako.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 24);
+  messageDesc(file_tako_v1_agent, 25);
 
 /**
  * @generated from message tako.v1.LogsResponse
@@ -831,7 +865,7 @@ export type LogsResponse = Message<"tako.v1.LogsResponse"> & {
  * Use `create(LogsResponseSchema)` to create a new message.
  */
 export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 25);
+  messageDesc(file_tako_v1_agent, 26);
 
 /**
  * @generated from message tako.v1.GetSecretsHashRequest
@@ -853,7 +887,7 @@ export type GetSecretsHashRequest = Message<"tako.v1.GetSecretsHashRequest"> & {
  * Use `create(GetSecretsHashRequestSchema)` to create a new message.
  */
 export const GetSecretsHashRequestSchema: GenMessage<GetSecretsHashRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 26);
+  messageDesc(file_tako_v1_agent, 27);
 
 /**
  * @generated from message tako.v1.GetSecretsHashResponse
@@ -873,7 +907,7 @@ export type GetSecretsHashResponse = Message<"tako.v1.GetSecretsHashResponse"> &
  * Use `create(GetSecretsHashResponseSchema)` to create a new message.
  */
 export const GetSecretsHashResponseSchema: GenMessage<GetSecretsHashResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 27);
+  messageDesc(file_tako_v1_agent, 28);
 
 /**
  * @generated from message tako.v1.SetSecretsRequest
@@ -902,7 +936,7 @@ export type SetSecretsRequest = Message<"tako.v1.SetSecretsRequest"> & {
  * Use `create(SetSecretsRequestSchema)` to create a new message.
  */
 export const SetSecretsRequestSchema: GenMessage<SetSecretsRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 28);
+  messageDesc(file_tako_v1_agent, 29);
 
 /**
  * @generated from message tako.v1.SetSecretsResponse
@@ -926,7 +960,7 @@ export type SetSecretsResponse = Message<"tako.v1.SetSecretsResponse"> & {
  * Use `create(SetSecretsResponseSchema)` to create a new message.
  */
 export const SetSecretsResponseSchema: GenMessage<SetSecretsResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 29);
+  messageDesc(file_tako_v1_agent, 30);
 
 /**
  * @generated from message tako.v1.DeleteAppRequest
@@ -948,7 +982,7 @@ export type DeleteAppRequest = Message<"tako.v1.DeleteAppRequest"> & {
  * Use `create(DeleteAppRequestSchema)` to create a new message.
  */
 export const DeleteAppRequestSchema: GenMessage<DeleteAppRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 30);
+  messageDesc(file_tako_v1_agent, 31);
 
 /**
  * @generated from message tako.v1.DeleteAppResponse
@@ -965,7 +999,7 @@ export type DeleteAppResponse = Message<"tako.v1.DeleteAppResponse"> & {
  * Use `create(DeleteAppResponseSchema)` to create a new message.
  */
 export const DeleteAppResponseSchema: GenMessage<DeleteAppResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 31);
+  messageDesc(file_tako_v1_agent, 32);
 
 /**
  * @generated from message tako.v1.AgentServiceSetDnsProviderRequest
@@ -1001,7 +1035,7 @@ export type AgentServiceSetDnsProviderRequest = Message<"tako.v1.AgentServiceSet
  * Use `create(AgentServiceSetDnsProviderRequestSchema)` to create a new message.
  */
 export const AgentServiceSetDnsProviderRequestSchema: GenMessage<AgentServiceSetDnsProviderRequest> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 32);
+  messageDesc(file_tako_v1_agent, 33);
 
 /**
  * @generated from message tako.v1.AgentServiceSetDnsProviderResponse
@@ -1014,7 +1048,7 @@ export type AgentServiceSetDnsProviderResponse = Message<"tako.v1.AgentServiceSe
  * Use `create(AgentServiceSetDnsProviderResponseSchema)` to create a new message.
  */
 export const AgentServiceSetDnsProviderResponseSchema: GenMessage<AgentServiceSetDnsProviderResponse> = /*@__PURE__*/
-  messageDesc(file_tako_v1_agent, 33);
+  messageDesc(file_tako_v1_agent, 34);
 
 /**
  * AgentService is the host's management API, served by agentd on the management socket
