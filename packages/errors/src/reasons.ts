@@ -59,6 +59,20 @@ export const REASONS = {
   },
   HOST_NOT_RUNNING: { kind: "failed_precondition", hint: "Start it with `tako server start --root <dir>`." },
   CONFIG_INVALID: { kind: "invalid_argument", hint: "Fix the configuration as the message says and retry." },
+
+  // edge-proxy
+  ROUTE_INVALID: {
+    kind: "invalid_argument",
+    hint: 'Use "example.com", "*.example.com" or "example.com/app/*" in the routes of tako.toml.',
+  },
+  ROUTE_CONFLICT: {
+    kind: "already_exists",
+    hint: "Remove the route from the other deployment first (or delete it), or choose another route.",
+  },
+  ROUTE_STATE_CORRUPT: {
+    kind: "failed_precondition",
+    hint: "Restore the edge's routes file from a backup or remove it and redeploy every app to push routes again.",
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type Reason = keyof typeof REASONS;
