@@ -83,7 +83,8 @@ export function createRpcChannel(socketPath: string, options: RpcChannelOptions 
   const common = {
     baseUrl: "http://localhost",
     useBinaryFormat: options.binary ?? true,
-    defaultTimeoutMs: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    // Connect reads a default of 0 as "already expired"; our contract says 0 means no deadline.
+    ...(options.timeoutMs === 0 ? {} : { defaultTimeoutMs: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS }),
     interceptors: [retryInterceptor(options.retries ?? 5)],
   };
   if (httpVersion === "1.1") {

@@ -89,6 +89,7 @@ export class EdgeHandler {
     headers["x-request-id"] = requestId;
     delete headers["x-tako-internal-token"];
     delete headers.forwarded;
+    if (headers.connection !== undefined) dropHopByHop(headers);
 
     if ((req.method === "GET" || req.method === "HEAD") && deployment.publicFiles && looksLikeAsset(path)) {
       const found = this.#lookupStatic(route, path);
@@ -198,6 +199,22 @@ export class EdgeHandler {
       this.#deps.metrics.request(key, res.statusCode, (performance.now() - startedAt) / 1000),
     );
   }
+}
+
+/**
+ * Hop-by-hop headers concern the client's connection only; the upstream connection is the
+ * edge's own keep-alive connection (a client's `Connection: close` must not close it).
+ */
+function dropHopByHop(headers: EdgeRequest["headers"]): void {
+  const listed = String(headers.connection);
+  for (const name of listed.split(",")) {
+    const h = name.trim().toLowerCase();
+    if (h !== "" && h !== "x-request-id" && h !== "host") delete headers[h];
+  }
+  delete headers.connection;
+  delete headers["keep-alive"];
+  delete headers["proxy-connection"];
+  delete headers.upgrade;
 }
 
 function statusOf(result: WaitResult | { kind: "unavailable" }): number {
