@@ -1,0 +1,108 @@
+// `tako server reload edge-proxy` under load: HTTPS keep-alive clients run through three reloads
+// with zero errors and zero non-2xx. The listening sockets stay with the master; each old
+// generation drains softly (Connection: close, idle connections closed) while the successor
+// accepts on the same sockets.
+import assert from "node:assert/strict";
+import * as https from "node:https";
+import { after, before, test } from "node:test";
+import { sleep, waitFor } from "@tako/testkit";
+import { httpsRequest } from "./helpers/clients.js";
+import { type EdgeHarness, startEdge } from "./helpers/edge-harness.js";
+import { startUpstreamApp, type UpstreamApp } from "./helpers/upstream-app.js";
+
+const RELOADS = 3;
+const MIN_REQUESTS = 2_000;
+
+let edge: EdgeHarness;
+let apps: UpstreamApp[] = [];
+
+before(async () => {
+  edge = await startEdge({ defaultCertNames: ["load.test"] });
+  apps = [await startUpstreamApp("load-1"), await startUpstreamApp("load-2")];
+  edge.supervisor.set({
+    app: "load",
+    env: "production",
+    endpoints: apps.map((a) => ({ instanceId: a.instanceId, port: a.port })),
+  });
+  await edge.edge.setRoutes({ app: "load", env: "production", routes: ["load.test"] });
+  await waitFor(async () => (await httpsRequest(edge.httpsPort, { host: "load.test", ca: edge.ca.certPem })).status === 200);
+});
+
+after(async () => {
+  await edge?.stop();
+  await Promise.all(apps.map((a) => a.close()));
+});
+
+interface LoopStats {
+  ok: number;
+  non2xx: string[];
+  errors: string[];
+}
+
+/** A client loop over one keep-alive agent (a pool of persistent TLS connections). */
+function loop(agent: https.Agent, stats: LoopStats, running: () => boolean): Promise<void> {
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const req = https.request(
+        {
+          host: "127.0.0.1",
+          port: edge.httpsPort,
+          servername: "load.test",
+          path: "/work",
+          headers: { host: "load.test" },
+          ca: edge.ca.certPem,
+          agent,
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) stats.ok++;
+            else stats.non2xx.push(String(res.statusCode));
+            resolve();
+          });
+          res.on("error", (err) => {
+            stats.errors.push(err.message);
+            resolve();
+          });
+        },
+      );
+      req.on("error", (err) => {
+        stats.errors.push(`${(err as NodeJS.ErrnoException).code ?? ""} ${err.message}`);
+        resolve();
+      });
+      req.end();
+    });
+  return (async () => {
+    while (running()) await once();
+  })();
+}
+
+test(`${RELOADS} reloads of edge-proxy under HTTPS keep-alive load: zero errors, zero non-2xx`, async () => {
+  const stats: LoopStats = { ok: 0, non2xx: [], errors: [] };
+  let running = true;
+  const agents = [
+    new https.Agent({ keepAlive: true, maxSockets: 4 }),
+    new https.Agent({ keepAlive: true, maxSockets: 4 }),
+  ];
+  const loops = agents.flatMap((agent) => Array.from({ length: 4 }, () => loop(agent, stats, () => running)));
+  const pids = [await edge.pid()];
+  for (let i = 0; i < RELOADS; i++) {
+    await sleep(400);
+    const { oldPid, newPid } = await edge.master.reload();
+    assert.equal(oldPid, pids.at(-1));
+    pids.push(newPid);
+  }
+  while (stats.ok < MIN_REQUESTS) await sleep(50);
+  await sleep(300);
+  running = false;
+  await Promise.all(loops);
+  for (const a of agents) a.destroy();
+
+  assert.deepEqual(stats.errors, [], `${stats.errors.length} errors of ${stats.ok} requests`);
+  assert.deepEqual(stats.non2xx, [], `${stats.non2xx.length} non-2xx responses`);
+  assert.ok(stats.ok >= MIN_REQUESTS, `${stats.ok} requests`);
+  assert.equal(new Set(pids).size, RELOADS + 1, `PIDs behind edge.sock: ${pids.join(" → ")}`);
+  assert.equal(await edge.pid(), pids.at(-1));
+  // Every old generation drained and exited.
+  await waitFor(() => edge.master.pids.length === 1, { what: "old generations to exit", timeoutMs: 30_000 });
+});
