@@ -11,6 +11,7 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const TEST_PACKAGES = [
   { command: "curl", pkg: "curl" },
   { command: "systemd-analyze", pkg: "systemd" },
+  { command: "openssl", pkg: "openssl" },
 ];
 
 export function step(text) {

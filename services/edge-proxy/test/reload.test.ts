@@ -25,7 +25,10 @@ before(async () => {
     endpoints: apps.map((a) => ({ instanceId: a.instanceId, port: a.port })),
   });
   await edge.edge.setRoutes({ app: "load", env: "production", routes: ["load.test"] });
-  await waitFor(async () => (await httpsRequest(edge.httpsPort, { host: "load.test", ca: edge.ca.certPem })).status === 200);
+  await waitFor(
+    async () =>
+      (await httpsRequest(edge.httpsPort, { host: "load.test", ca: edge.ca.certPem })).status === 200,
+  );
 });
 
 after(async () => {
