@@ -14,6 +14,18 @@ export const TEST_PACKAGES = [
   { command: "openssl", pkg: "openssl" },
 ];
 
+/**
+ * What `node bench/edge/run.mjs` needs: the load generator and the peers edge-proxy is measured
+ * against. Not part of TEST_PACKAGES: the test suite never installs them.
+ */
+export const BENCH_PACKAGES = [
+  { command: "wrk", pkg: "wrk" },
+  { command: "nginx", pkg: "nginx" },
+  { command: "haproxy", pkg: "haproxy" },
+  { command: "caddy", pkg: "caddy" },
+  { command: "openssl", pkg: "openssl" },
+];
+
 export function step(text) {
   process.stderr.write(`\n▶ ${text}\n`);
 }

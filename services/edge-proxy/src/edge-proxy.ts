@@ -1,9 +1,12 @@
 import { watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import { type DaemonDefinition, SOCKET_NAMES } from "@tako/daemon";
 import { ServingStatus, SupervisorService } from "@tako/proto";
 import { createRpcChannel, createRpcClient, probeSocket, stableSocketPath } from "@tako/rpc";
+import { HelperPool } from "./cluster/helper-pool.js";
+import { StateMirror } from "./cluster/state-mirror.js";
 import { EDGE_FLAGS } from "./config.js";
 import { EdgeRuntime } from "./edge-runtime.js";
 import { WatchFeeds } from "./feeds/watch-feeds.js";
@@ -30,10 +33,16 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
     const certdSocket = stableSocketPath(paths.runDir, SOCKET_NAMES.certd);
     const wakeChannel = createRpcChannel(supervisorSocket, { timeoutMs: 0 });
     const supervisor = createRpcClient(SupervisorService, wakeChannel);
-    const runtime = new EdgeRuntime({
+    // One process per CPU by default: this one (which owns edge.sock and the watches) plus
+    // helpers that serve traffic on the same sockets with a replica of its state.
+    const processes = config.processes === 0 ? availableParallelism() : config.processes;
+    const mirror = new StateMirror();
+    let pool: HelperPool | undefined;
+    const runtime: EdgeRuntime = new EdgeRuntime({
       config,
       log,
-      processes: 1,
+      processes,
+      onRoutesChange: () => pool?.broadcast({ type: "edge:routes", routes: runtime.registry.snapshot() }),
       saveRoutes: (routes) => store.save(routes),
       wake: async (app, env, signal) => {
         const res = await supervisor.wake({ app, env }, { signal });
@@ -45,13 +54,29 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
       supervisorSocket,
       certdSocket,
       log,
-      onEndpoints: (u) => runtime.endpoints.apply(u),
-      onCertificates: (u) => runtime.certificates.apply(u),
-      onChallenges: (u) => runtime.challenges.apply(u),
+      onEndpoints: (update) => {
+        mirror.endpoints(update);
+        runtime.endpoints.apply(update);
+        pool?.broadcast({ type: "edge:endpoints", update });
+      },
+      onCertificates: (update) => {
+        mirror.certificates(update);
+        runtime.certificates.apply(update);
+        pool?.broadcast({ type: "edge:certificates", update });
+      },
+      onChallenges: (update) => {
+        mirror.challenges(update);
+        runtime.challenges.apply(update);
+        pool?.broadcast({ type: "edge:challenges", update });
+      },
     });
-    const metricsServer = new MetricsServer(async () =>
-      renderMetrics(mergeSnapshots([runtime.metrics.snapshot()]), runtime.instanceGauges()),
-    );
+    const metricsServer = new MetricsServer(async () => {
+      const helpers = pool ? await pool.metrics() : [];
+      return renderMetrics(
+        mergeSnapshots([runtime.metrics.snapshot(), ...helpers]),
+        runtime.instanceGauges(),
+      );
+    });
     const stopWatching = new AbortController();
 
     /**
@@ -97,6 +122,17 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
           ctx.listenTcp({ host: config.bindHost, port: config.httpPort }),
         ]);
         await runtime.listeners.listen(httpsHandle, httpHandle);
+        if (processes > 1) {
+          pool = new HelperPool({
+            count: processes - 1,
+            config,
+            processes,
+            log,
+            handles: { https: httpsHandle, http: httpHandle },
+            initial: () => ({ routes: runtime.registry.snapshot(), ...mirror.snapshot() }),
+          });
+          await pool.start();
+        }
         if (config.metricsPort !== 0) {
           await metricsServer.listen(await ctx.listenTcp({ host: "127.0.0.1", port: config.metricsPort }));
         }
@@ -104,6 +140,7 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
           https: `${config.bindHost}:${config.httpsPort}`,
           http: `${config.bindHost}:${config.httpPort}`,
           metrics: config.metricsPort === 0 ? "off" : `127.0.0.1:${config.metricsPort}`,
+          processes,
           routes: runtime.registry.table.routes.length,
           certificates: runtime.certificates.size,
         });
@@ -111,7 +148,7 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
       async stop(deadlineMs) {
         stopWatching.abort();
         metricsServer.close();
-        await runtime.drain(deadlineMs);
+        await Promise.all([runtime.drain(deadlineMs), pool?.drain(deadlineMs)]);
         await feeds.stop();
         wakeChannel.close();
       },

@@ -22,6 +22,8 @@ export interface EdgeRuntimeOptions {
   readonly wake: (app: string, env: string, signal: AbortSignal) => Promise<WokenEndpoint>;
   /** Edge processes serving traffic in this generation (the per-IP cap is shared out). */
   readonly processes: number;
+  /** Called after every change of the routing table (the primary forwards it to its helpers). */
+  readonly onRoutesChange?: () => void;
 }
 
 /**
@@ -47,7 +49,7 @@ export class EdgeRuntime {
     this.registry = new RouteRegistry({
       directory: this.directory,
       save: options.saveRoutes,
-      onChange: () => undefined,
+      onChange: () => options.onRoutesChange?.(),
     });
     const proxy = new UpstreamProxy({ upstreamTimeoutMs: config.upstreamTimeoutMs, metrics: this.metrics });
     const coldStarter = new ColdStarter({

@@ -3,9 +3,10 @@
 // generation drains softly (Connection: close, idle connections closed) while the successor
 // accepts on the same sockets.
 import assert from "node:assert/strict";
+import * as http from "node:http";
 import * as https from "node:https";
 import { after, before, test } from "node:test";
-import { sleep, waitFor } from "@tako/testkit";
+import { processesMentioning, sleep, waitFor } from "@tako/testkit";
 import { httpsRequest } from "./helpers/clients.js";
 import { type EdgeHarness, startEdge } from "./helpers/edge-harness.js";
 import { startUpstreamApp, type UpstreamApp } from "./helpers/upstream-app.js";
@@ -106,6 +107,44 @@ test(`${RELOADS} reloads of edge-proxy under HTTPS keep-alive load: zero errors,
   assert.ok(stats.ok >= MIN_REQUESTS, `${stats.ok} requests`);
   assert.equal(new Set(pids).size, RELOADS + 1, `PIDs behind edge.sock: ${pids.join(" → ")}`);
   assert.equal(await edge.pid(), pids.at(-1));
-  // Every old generation drained and exited.
+  // Every old generation drained and exited, its helper processes with it.
   await waitFor(() => edge.master.pids.length === 1, { what: "old generations to exit", timeoutMs: 30_000 });
+  await waitFor(async () => (await helperPids()).length === 1, {
+    what: "old helpers to exit",
+    timeoutMs: 30_000,
+  });
+});
+
+const helperPids = async () =>
+  (await processesMentioning(edge.root))
+    .filter((p) => p.argv.some((a) => a.endsWith("helper-main.js")))
+    .map((p) => p.pid);
+
+test("every edge process of a generation serves, with the routes the primary receives", async () => {
+  assert.equal((await helperPids()).length, 1, "one helper next to the primary on this 2-CPU default");
+  await edge.edge.setRoutes({ app: "load", env: "production", routes: ["load.test", "fresh.test"] });
+  // Fresh connections are spread by the kernel over every process accepting on the socket: a
+  // process without the new route would answer 404.
+  const statuses = await Promise.all(
+    Array.from({ length: 40 }, () =>
+      httpsRequest(edge.httpsPort, { host: "fresh.test" }).then((r) => r.status),
+    ),
+  );
+  assert.deepEqual([...new Set(statuses)], [200]);
+  const metrics = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port: edge.metricsPort, path: "/metrics", agent: false }, (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve(body));
+      })
+      .on("error", reject);
+  });
+  // The scrape merges every process's counters: at least the 40 requests just made.
+  const served = Number(
+    /tako_edge_requests_total\{app="load",env="production",code="200"\} (\d+)/.exec(metrics)?.[1],
+  );
+  assert.ok(served >= 40, `${served} requests counted`);
 });

@@ -49,6 +49,7 @@ export class EdgeListeners {
     this.https = http2.createSecureServer(
       {
         allowHTTP1: true,
+        noDelay: true,
         handshakeTimeout: options.handshakeTimeoutMs,
         settings: { maxConcurrentStreams: 128 },
         SNICallback: (servername, callback) => {

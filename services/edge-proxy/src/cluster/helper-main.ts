@@ -1,0 +1,94 @@
+// Entry of an edge helper process: serves traffic on the listening sockets the primary sends,
+// with a replica of the primary's state. Started by HelperPool only.
+import { createLogger, hostPaths, SOCKET_NAMES } from "@tako/daemon";
+import { SupervisorService } from "@tako/proto";
+import { createRpcChannel, createRpcClient, stableSocketPath } from "@tako/rpc";
+import { EdgeRuntime } from "../edge-runtime.js";
+import { type FromHelper, isToHelper, type ToHelper } from "./messages.js";
+
+const log = createLogger({ fields: { daemon: "edge-proxy", pid: process.pid, role: "helper" } });
+const handles: { https?: object; http?: object } = {};
+let runtime: EdgeRuntime | undefined;
+let draining = false;
+
+const reply = (message: FromHelper) => {
+  if (process.connected) process.send?.(message);
+};
+
+function drain(deadlineMs: number): void {
+  if (draining) return;
+  draining = true;
+  void (async () => {
+    await runtime?.drain(deadlineMs);
+    process.exit(0);
+  })();
+}
+
+process.on("message", (msg: unknown, handle: unknown) => {
+  if (!isToHelper(msg)) return;
+  const m = msg as ToHelper;
+  switch (m.type) {
+    case "edge:listen":
+      handles[m.listener] = handle as object;
+      break;
+    case "edge:init":
+      void init(m).catch((err: unknown) => {
+        log.error("edge helper failed to start", { error: err });
+        process.exit(1);
+      });
+      break;
+    case "edge:routes":
+      runtime?.registry.load(m.routes);
+      break;
+    case "edge:endpoints":
+      runtime?.endpoints.apply(m.update);
+      break;
+    case "edge:certificates":
+      runtime?.certificates.apply(m.update);
+      break;
+    case "edge:challenges":
+      runtime?.challenges.apply(m.update);
+      break;
+    case "edge:metrics":
+      if (runtime) reply({ type: "edge:metrics", id: m.id, snapshot: runtime.metrics.snapshot() });
+      break;
+    case "edge:drain":
+      drain(m.deadlineMs);
+      break;
+  }
+});
+// The primary is gone (crashed or killed): finish what is in flight, then exit.
+process.on("disconnect", () => drain(30_000));
+process.on("SIGTERM", () => drain(30_000));
+process.on("uncaughtException", (err) => {
+  log.error("uncaught exception", { error: err });
+  process.exit(1);
+});
+
+async function init(m: Extract<ToHelper, { type: "edge:init" }>): Promise<void> {
+  if (!handles.https || !handles.http) throw new Error("no listening sockets received");
+  const paths = hostPaths(m.config.root);
+  // A helper wakes apps itself (one call per cold start, as the primary does); state arrives by IPC.
+  const channel = createRpcChannel(stableSocketPath(paths.runDir, SOCKET_NAMES.supervisor), { timeoutMs: 0 });
+  const supervisor = createRpcClient(SupervisorService, channel);
+  runtime = new EdgeRuntime({
+    config: m.config,
+    log,
+    processes: m.processes,
+    saveRoutes: async () => {
+      throw new Error("an edge helper never writes routes");
+    },
+    wake: async (app, env, signal) => {
+      const res = await supervisor.wake({ app, env }, { signal });
+      if (!res.endpoint) throw new Error("the supervisor woke the app but reported no endpoint");
+      return { instanceId: res.endpoint.instanceId, host: res.endpoint.host, port: res.endpoint.port };
+    },
+  });
+  runtime.registry.load(m.routes);
+  runtime.endpoints.apply(m.endpoints);
+  runtime.certificates.apply(m.certificates);
+  runtime.challenges.apply(m.challenges);
+  await runtime.endpoints.settled();
+  await runtime.listeners.listen(handles.https, handles.http);
+  reply({ type: "edge:ready" });
+}
