@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -37,11 +38,13 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
     // helpers that serve traffic on the same sockets with a replica of its state.
     const processes = config.processes === 0 ? availableParallelism() : config.processes;
     const mirror = new StateMirror();
+    const ticketKeys = randomBytes(48);
     let pool: HelperPool | undefined;
     const runtime: EdgeRuntime = new EdgeRuntime({
       config,
       log,
       processes,
+      ticketKeys,
       onRoutesChange: () => pool?.broadcast({ type: "edge:routes", routes: runtime.registry.snapshot() }),
       saveRoutes: (routes) => store.save(routes),
       wake: async (app, env, signal) => {
@@ -127,6 +130,7 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
             count: processes - 1,
             config,
             processes,
+            ticketKeys,
             log,
             handles: { https: httpsHandle, http: httpHandle },
             initial: () => ({ routes: runtime.registry.snapshot(), ...mirror.snapshot() }),

@@ -22,6 +22,8 @@ export interface EdgeRuntimeOptions {
   readonly wake: (app: string, env: string, signal: AbortSignal) => Promise<WokenEndpoint>;
   /** Edge processes serving traffic in this generation (the per-IP cap is shared out). */
   readonly processes: number;
+  /** TLS session ticket keys (48 bytes), the same in every process of the generation. */
+  readonly ticketKeys: Buffer;
   /** Called after every change of the routing table (the primary forwards it to its helpers). */
   readonly onRoutesChange?: () => void;
 }
@@ -84,9 +86,10 @@ export class EdgeRuntime {
       requestTimeoutMs: config.requestTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
+      ticketKeys: options.ticketKeys,
     });
-    this.certificates = new CertificateStore(log, (def) =>
-      this.listeners.setDefaultCertificate(def.certChainPem, def.privateKeyPem),
+    this.certificates = new CertificateStore(log, options.ticketKeys, (def) =>
+      this.listeners.setDefaultCertificate(def.certChainPem, def.privateKeyPem, options.ticketKeys),
     );
   }
 

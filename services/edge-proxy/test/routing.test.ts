@@ -125,6 +125,9 @@ describe("routing", () => {
     assert.equal(h["x-forwarded-host"], "example.test");
     assert.equal(h["x-tako-internal-token"], undefined);
     assert.equal(h.forwarded, undefined);
+    // The client asked to close (Node's agent: false), whatever the app's connection to the edge says.
+    assert.equal(h.connection, "keep-alive", "the edge keeps its own upstream connection alive");
+    assert.equal(r.headers.connection, "close");
     assert.match(String(h["x-request-id"]), /^[A-Za-z0-9_-]{16}$/);
     assert.equal(r.headers["x-request-id"], h["x-request-id"]);
     const kept = await get("example.test", "/h", { "x-request-id": "trace-123" });
@@ -148,6 +151,40 @@ describe("routing", () => {
       api.connections - before <= 2,
       `${api.connections - before} new upstream connections for 20 requests`,
     );
+  });
+
+  test("TLS sessions resume on new connections, whichever edge process they reach", async () => {
+    const { connect } = await import("node:tls");
+    const handshake = (session?: Buffer) =>
+      new Promise<{ reused: boolean; session: Buffer | undefined }>((resolve, reject) => {
+        let ticket: Buffer | undefined;
+        const socket = connect({
+          host: "127.0.0.1",
+          port: edge.httpsPort,
+          servername: "example.test",
+          ca: edge.ca.certPem,
+          ALPNProtocols: ["http/1.1"],
+          ...(session ? { session } : {}),
+        });
+        socket.on("session", (s) => {
+          ticket = s;
+        });
+        socket.on("error", reject);
+        let reused = false;
+        socket.on("secureConnect", () => {
+          reused = socket.isSessionReused();
+          // TLS 1.3 tickets arrive after the handshake; ask for a response so they get read.
+          socket.write("GET / HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n");
+        });
+        socket.on("data", () => undefined);
+        socket.on("close", () => resolve({ reused, session: ticket }));
+      });
+    const first = await handshake();
+    assert.ok(first.session, "a session ticket was issued");
+    for (let i = 0; i < 6; i++) {
+      const again = await handshake(first.session);
+      assert.equal(again.reused, true, `connection ${i + 2} resumed the session`);
+    }
   });
 
   test("curl --resolve over HTTPS verifies the certificate chosen by SNI", async () => {

@@ -75,6 +75,7 @@ async function init(m: Extract<ToHelper, { type: "edge:init" }>): Promise<void> 
     config: m.config,
     log,
     processes: m.processes,
+    ticketKeys: Buffer.from(m.ticketKeys, "base64"),
     saveRoutes: async () => {
       throw new Error("an edge helper never writes routes");
     },

@@ -25,11 +25,15 @@ export interface HelperPoolOptions {
   readonly count: number;
   readonly config: EdgeConfig;
   readonly processes: number;
+  readonly ticketKeys: Buffer;
   readonly log: Logger;
   /** Listening sockets from the daemon's master (net.Server handles). */
   readonly handles: { readonly https: object; readonly http: object };
   /** The complete state a new helper starts from (routes, endpoints, certificates, challenges). */
-  readonly initial: () => Omit<Extract<ToHelper, { type: "edge:init" }>, "type" | "config" | "processes">;
+  readonly initial: () => Omit<
+    Extract<ToHelper, { type: "edge:init" }>,
+    "type" | "config" | "processes" | "ticketKeys"
+  >;
 }
 
 /**
@@ -140,10 +144,16 @@ export class HelperPool {
           resolve();
         }
       });
-      const { handles, config, processes } = this.#options;
+      const { handles, config, processes, ticketKeys } = this.#options;
       child.send({ type: "edge:listen", listener: "https" } satisfies ToHelper, handles.https as never);
       child.send({ type: "edge:listen", listener: "http" } satisfies ToHelper, handles.http as never);
-      send(helper, { type: "edge:init", config, processes, ...this.#options.initial() });
+      send(helper, {
+        type: "edge:init",
+        config,
+        processes,
+        ticketKeys: ticketKeys.toString("base64"),
+        ...this.#options.initial(),
+      });
     });
   }
 

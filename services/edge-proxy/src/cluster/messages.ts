@@ -16,6 +16,8 @@ export type ToHelper =
       readonly type: "edge:init";
       readonly config: EdgeConfig;
       readonly processes: number;
+      /** TLS session ticket keys of the generation, base64. */
+      readonly ticketKeys: string;
       readonly routes: readonly StoredRoutes[];
       readonly endpoints: EndpointUpdate;
       readonly certificates: CertificateUpdate;

@@ -42,10 +42,16 @@ export class UpstreamProxy {
       prependPath: false,
       proxyTimeout: options.upstreamTimeoutMs,
     });
-    this.#proxy.on("proxyRes", (proxyRes, req) => {
+    this.#proxy.on("proxyRes", (proxyRes, req, res) => {
       if ((req as IncomingMessage).httpVersionMajor === 2) {
         for (const h of H2_FORBIDDEN) delete proxyRes.headers[h];
+        return;
       }
+      // The app's Connection header describes its connection to the edge, not the client's:
+      // the client's connection stays open unless the client asked to close it or this process
+      // is draining (Node decided that in shouldKeepAlive). Set here, http-proxy-3 keeps it.
+      delete proxyRes.headers["keep-alive"];
+      proxyRes.headers.connection = (res as ServerResponse).shouldKeepAlive ? "keep-alive" : "close";
     });
     this.#proxy.on("proxyReq", (proxyReq, req) => {
       if ((req as Tagged)[kUpstreamRequest] === null) (req as Tagged)[kUpstreamRequest] = proxyReq;
@@ -70,9 +76,12 @@ export class UpstreamProxy {
     this.#proxy.web(
       req as IncomingMessage,
       res as ServerResponse,
+      // `ssl` is the object http-proxy-3 builds the upstream request options on: a fresh one per
+      // request, with an empty servername so Node's agent does not derive one from the Host
+      // header (an IP check with a large regular expression per request, for a plain-HTTP hop).
       body
-        ? { target: upstream.target, agent: upstream.agent, buffer: body }
-        : { target: upstream.target, agent: upstream.agent },
+        ? { target: upstream.target, agent: upstream.agent, buffer: body, ssl: { servername: "" } }
+        : { target: upstream.target, agent: upstream.agent, ssl: { servername: "" } },
       this.#onError,
     );
   }

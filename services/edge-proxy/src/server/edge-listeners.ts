@@ -21,10 +21,15 @@ export interface EdgeListenersOptions {
   readonly requestTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  /** TLS session ticket keys (48 bytes), shared by every process of the generation. */
+  readonly ticketKeys: Buffer;
 }
 
 /** Connections idle this long are closed during a drain (busy ones close after their response). */
 const DRAIN_IDLE_CLOSE_MS = 500;
+
+/** The same in every edge process (Node's default is derived from the command line). */
+const SESSION_ID_CONTEXT = "tako-edge-proxy";
 
 class CertificateMissing extends Error {
   readonly code = "TAKO_CERT_MISSING";
@@ -50,6 +55,12 @@ export class EdgeListeners {
       {
         allowHTTP1: true,
         noDelay: true,
+        // Tickets are decrypted with the keys of the context a handshake starts with (this one),
+        // not of the one SNI picks: both carry the generation's keys.
+        ticketKeys: options.ticketKeys,
+        // Node derives the default from the process's command line, which differs between the
+        // primary and its helpers: a session from one would never resume in another.
+        sessionIdContext: SESSION_ID_CONTEXT,
         handshakeTimeout: options.handshakeTimeoutMs,
         settings: { maxConcurrentStreams: 128 },
         SNICallback: (servername, callback) => {
@@ -94,8 +105,9 @@ export class EdgeListeners {
   }
 
   /** The default certificate, served to clients that send no SNI. */
-  setDefaultCertificate(cert: string, key: string): void {
-    this.https.setSecureContext({ cert, key });
+  setDefaultCertificate(cert: string, key: string, ticketKeys: Buffer): void {
+    // setSecureContext resets what it is not given: the ticket keys and session id context too.
+    this.https.setSecureContext({ cert, key, ticketKeys, sessionIdContext: SESSION_ID_CONTEXT });
   }
 
   /** Listens on the master-owned handles (see DaemonContext.listenTcp). */

@@ -39,10 +39,16 @@ export class CertificateStore {
   #byName = new Map<string, Entry>();
   #default: Entry | undefined;
   readonly #onDefaultChange: (data: CertificateData) => void;
+  readonly #ticketKeys: Buffer;
   #snapshotSeen = false;
 
-  constructor(log: Logger, onDefaultChange: (data: CertificateData) => void) {
+  /**
+   * `ticketKeys` (48 bytes) encrypt TLS session tickets; every process of an edge generation
+   * uses the same keys, so a client resumes its session whichever process it reaches.
+   */
+  constructor(log: Logger, ticketKeys: Buffer, onDefaultChange: (data: CertificateData) => void) {
     this.#log = log;
+    this.#ticketKeys = ticketKeys;
     this.#onDefaultChange = onDefaultChange;
   }
 
@@ -65,7 +71,11 @@ export class CertificateStore {
       const id = data.names[0]?.toLowerCase();
       if (!id) continue;
       try {
-        const context = createSecureContext({ cert: data.certChainPem, key: data.privateKeyPem });
+        const context = createSecureContext({
+          cert: data.certChainPem,
+          key: data.privateKeyPem,
+          ticketKeys: this.#ticketKeys,
+        });
         this.#byId.set(id, { data, context });
       } catch (err) {
         this.#log.error("unusable certificate from certd", { names: data.names.join(","), error: err });
