@@ -124,18 +124,26 @@ export const edgeProxy: DaemonDefinition<typeof EDGE_FLAGS> = {
           ctx.listenTcp({ host: config.bindHost, port: config.httpsPort }),
           ctx.listenTcp({ host: config.bindHost, port: config.httpPort }),
         ]);
-        await runtime.listeners.listen(httpsHandle, httpHandle);
         if (processes > 1) {
-          pool = new HelperPool({
+          const helpers = new HelperPool({
             count: processes - 1,
             config,
             processes,
             ticketKeys,
             log,
-            handles: { https: httpsHandle, http: httpHandle },
             initial: () => ({ routes: runtime.registry.snapshot(), ...mirror.snapshot() }),
           });
-          await pool.start();
+          pool = helpers;
+          await helpers.start();
+          // Round robin over this process and every serving helper.
+          let turn = 0;
+          await runtime.listeners.accept(httpsHandle, httpHandle, (socket, listener) => {
+            const pick = turn++ % (helpers.serving + 1);
+            if (pick === 0 || !helpers.handOver(pick - 1, socket, listener))
+              runtime.listeners.adopt(socket, listener);
+          });
+        } else {
+          await runtime.listeners.listen(httpsHandle, httpHandle);
         }
         if (config.metricsPort !== 0) {
           await metricsServer.listen(await ctx.listenTcp({ host: "127.0.0.1", port: config.metricsPort }));

@@ -1,5 +1,6 @@
-// Entry of an edge helper process: serves traffic on the listening sockets the primary sends,
-// with a replica of the primary's state. Started by HelperPool only.
+// Entry of an edge helper process: serves the client connections the primary hands over, with a
+// replica of the primary's state. Started by HelperPool only.
+import type { Socket } from "node:net";
 import { createLogger, hostPaths, SOCKET_NAMES } from "@tako/daemon";
 import { SupervisorService } from "@tako/proto";
 import { createRpcChannel, createRpcClient, stableSocketPath } from "@tako/rpc";
@@ -7,7 +8,6 @@ import { EdgeRuntime } from "../edge-runtime.js";
 import { type FromHelper, isToHelper, type ToHelper } from "./messages.js";
 
 const log = createLogger({ fields: { daemon: "edge-proxy", pid: process.pid, role: "helper" } });
-const handles: { https?: object; http?: object } = {};
 let runtime: EdgeRuntime | undefined;
 let draining = false;
 
@@ -28,8 +28,9 @@ process.on("message", (msg: unknown, handle: unknown) => {
   if (!isToHelper(msg)) return;
   const m = msg as ToHelper;
   switch (m.type) {
-    case "edge:listen":
-      handles[m.listener] = handle as object;
+    case "edge:conn":
+      if (runtime && handle) runtime.listeners.adopt(handle as Socket, m.listener);
+      else (handle as Socket | undefined)?.destroy();
       break;
     case "edge:init":
       void init(m).catch((err: unknown) => {
@@ -66,7 +67,6 @@ process.on("uncaughtException", (err) => {
 });
 
 async function init(m: Extract<ToHelper, { type: "edge:init" }>): Promise<void> {
-  if (!handles.https || !handles.http) throw new Error("no listening sockets received");
   const paths = hostPaths(m.config.root);
   // A helper wakes apps itself (one call per cold start, as the primary does); state arrives by IPC.
   const channel = createRpcChannel(stableSocketPath(paths.runDir, SOCKET_NAMES.supervisor), { timeoutMs: 0 });
@@ -90,6 +90,5 @@ async function init(m: Extract<ToHelper, { type: "edge:init" }>): Promise<void> 
   runtime.certificates.apply(m.certificates);
   runtime.challenges.apply(m.challenges);
   await runtime.endpoints.settled();
-  await runtime.listeners.listen(handles.https, handles.http);
   reply({ type: "edge:ready" });
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@tako/daemon";
 import type { EdgeConfig } from "../config.js";
@@ -27,8 +28,6 @@ export interface HelperPoolOptions {
   readonly processes: number;
   readonly ticketKeys: Buffer;
   readonly log: Logger;
-  /** Listening sockets from the daemon's master (net.Server handles). */
-  readonly handles: { readonly https: object; readonly http: object };
   /** The complete state a new helper starts from (routes, endpoints, certificates, challenges). */
   readonly initial: () => Omit<
     Extract<ToHelper, { type: "edge:init" }>,
@@ -37,9 +36,9 @@ export interface HelperPoolOptions {
 }
 
 /**
- * The helper processes of one edge generation: each serves traffic on the same listening
- * sockets as the primary (the kernel spreads connections over every process that accepts),
- * with a replica of the primary's state kept current by `broadcast`. A helper that crashes is
+ * The helper processes of one edge generation: each serves the client connections the primary
+ * accepts and hands over (`handOver`), with a replica of the primary's state kept current by
+ * `broadcast`. A helper that crashes is
  * replaced; the pool drains with the primary and ends with it (a helper whose primary is gone
  * drains and exits on its own).
  */
@@ -61,6 +60,32 @@ export class HelperPool {
   /** Starts every helper; resolves once all of them listen. */
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.#options.count }, () => this.#spawn()));
+  }
+
+  /** Helpers that serve now (indexes for `handOver`). */
+  get serving(): number {
+    let n = 0;
+    for (const h of this.#helpers) if (h.state === "serving") n++;
+    return n;
+  }
+
+  /**
+   * Sends a just-accepted connection to the `index`-th serving helper; false when there is no
+   * such helper (the caller serves the connection itself).
+   */
+  handOver(index: number, socket: Socket, listener: "https" | "http"): boolean {
+    let i = 0;
+    for (const h of this.#helpers) {
+      if (h.state !== "serving") continue;
+      if (i++ !== index) continue;
+      if (!h.child.connected) return false;
+      const message: ToHelper = { type: "edge:conn", listener };
+      h.child.send(message, socket, (err) => {
+        if (err) socket.destroy();
+      });
+      return true;
+    }
+    return false;
   }
 
   broadcast(message: ToHelper): void {
@@ -144,9 +169,7 @@ export class HelperPool {
           resolve();
         }
       });
-      const { handles, config, processes, ticketKeys } = this.#options;
-      child.send({ type: "edge:listen", listener: "https" } satisfies ToHelper, handles.https as never);
-      child.send({ type: "edge:listen", listener: "http" } satisfies ToHelper, handles.http as never);
+      const { config, processes, ticketKeys } = this.#options;
       send(helper, {
         type: "edge:init",
         config,

@@ -10,8 +10,8 @@ import type { EndpointUpdate } from "../upstream/endpoint-state.js";
 // state, so their hot path only reads memory too.
 
 export type ToHelper =
-  /** One listening socket travels with each of these (https, then http). */
-  | { readonly type: "edge:listen"; readonly listener: "https" | "http" }
+  /** A client connection accepted by the primary travels with this, for the helper to serve. */
+  | { readonly type: "edge:conn"; readonly listener: "https" | "http" }
   | {
       readonly type: "edge:init";
       readonly config: EdgeConfig;

@@ -2,7 +2,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { SecureContext, TLSSocket } from "node:tls";
-import type { EdgeMetrics } from "../metrics/edge-metrics.js";
+import type { EdgeMetrics, Listener } from "../metrics/edge-metrics.js";
 import type { EdgeRequest, EdgeResponse } from "../static/static-response.js";
 import type { SniResult } from "../tls/certificate-store.js";
 import { ConnectionTracker } from "./connection-tracker.js";
@@ -45,6 +45,8 @@ export class EdgeListeners {
   readonly https: http2.Http2SecureServer;
   readonly http: http.Server;
   readonly tracker: ConnectionTracker;
+  /** Servers that accept on the public sockets when this process spreads connections itself. */
+  #acceptors: net.Server[] = [];
 
   constructor(options: EdgeListenersOptions) {
     const { metrics } = options;
@@ -116,6 +118,30 @@ export class EdgeListeners {
   }
 
   /**
+   * Accepts on the master-owned handles and gives each new connection to `dispatch`, which
+   * serves it here (`adopt`) or hands it to a helper process. Left to the kernel, connections
+   * spread unevenly over the processes accepting on one socket; the primary spreads them itself.
+   */
+  async accept(
+    httpsHandle: object,
+    httpHandle: object,
+    dispatch: (socket: net.Socket, listener: Listener) => void,
+  ): Promise<void> {
+    const acceptor = (listener: Listener) =>
+      // Paused: the connection's bytes stay in the kernel until whoever serves it reads them.
+      net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => dispatch(socket, listener));
+    this.#acceptors = [acceptor("https"), acceptor("http")];
+    const [https, http] = this.#acceptors as [net.Server, net.Server];
+    await Promise.all([listenOn(https, httpsHandle), listenOn(http, httpHandle)]);
+  }
+
+  /** Serves a connection accepted by this process or handed over by the primary. */
+  adopt(socket: net.Socket, listener: Listener): void {
+    (listener === "https" ? this.https : this.http).emit("connection", socket);
+    socket.resume();
+  }
+
+  /**
    * Soft drain: stop accepting, GOAWAY to HTTP/2 sessions, `Connection: close` on HTTP/1.1
    * responses, close idle connections; resolves when no connection is left or at the deadline
    * (then every remaining connection is cut).
@@ -123,7 +149,7 @@ export class EdgeListeners {
   async drain(deadlineMs: number): Promise<void> {
     // net.Server#close, not the http/http2 override: those also close every idle keep-alive
     // connection at once, which races with a client that is just sending its next request.
-    for (const server of [this.https, this.http] as net.Server[]) {
+    for (const server of [this.https, this.http, ...this.#acceptors] as net.Server[]) {
       if (server.listening) net.Server.prototype.close.call(server);
     }
     this.tracker.startDrain();
