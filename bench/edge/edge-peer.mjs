@@ -8,7 +8,7 @@ import { REPO_ROOT } from "../../scripts/setup.mjs";
 
 const helpers = join(REPO_ROOT, "services/edge-proxy/dist/test/helpers");
 
-export async function startEdgePeer({ dir, port, upstreamPort, tls, launch }) {
+export async function startEdgePeer({ dir, port, httpPort, upstreamPort, tls, launch }) {
   const { FakeSupervisor } = await import(join(helpers, "fake-supervisor.js"));
   const { FakeCertd } = await import(join(helpers, "fake-certd.js"));
   const { createRpcChannel, createRpcClient } = await import("@tako/rpc");
@@ -31,7 +31,9 @@ export async function startEdgePeer({ dir, port, upstreamPort, tls, launch }) {
     "edge-proxy",
     {
       // TAKO_BENCH_EDGE_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the edge.
-      env: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS } : {},
+      env: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS }
+        : {},
       command: process.execPath,
       args: [
         join(REPO_ROOT, "services/edge-proxy/dist/src/main.js"),
@@ -42,7 +44,7 @@ export async function startEdgePeer({ dir, port, upstreamPort, tls, launch }) {
         "--https-port",
         String(port),
         "--http-port",
-        String(await freePortLike()),
+        String(httpPort),
         "--metrics-port",
         "0",
         "--processes",
@@ -75,14 +77,4 @@ export async function startEdgePeer({ dir, port, upstreamPort, tls, launch }) {
     void child.exited.then(() => Promise.all([supervisor.close(), certd.close()]));
   };
   return { process: child, info: { processes: processes === "0" ? "one per CPU" : processes } };
-}
-
-async function freePortLike() {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }

@@ -54,7 +54,9 @@ process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 try {
   step("Certificate (ECDSA P-256, the same for every peer)");
   const tls = await makeCertificate(dir);
-  const [upstreamPort, ...peerPorts] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const [upstreamPort, edgeHttpPort, ...peerPorts] = await Promise.all(
+    Array.from({ length: 7 }, () => freePort()),
+  );
   const upstream = launch("upstream", await upstreamConfig(dir, upstreamPort), dir);
   children.add(upstream);
   await waitPort(upstreamPort);
@@ -63,7 +65,7 @@ try {
   for (const [i, name] of peerNames.entries()) {
     const port = peerPorts[i];
     if (name === "edge-proxy") {
-      const edge = await startEdgePeer({ dir, port, upstreamPort, tls, launch });
+      const edge = await startEdgePeer({ dir, port, httpPort: edgeHttpPort, upstreamPort, tls, launch });
       children.add(edge.process);
       peers.push({ name, port, pid: () => edge.process.pid, info: edge.info });
       continue;
@@ -219,7 +221,9 @@ async function peerVersions() {
     haproxy: await first("haproxy", ["-v"]),
     caddy: await first("caddy", ["version"]),
     // wrk -v prints its version and exits non-zero.
-    wrk: (await execute("wrk", ["-v"]).catch((e) => e.message.replace(/^wrk failed: /, ""))).split("\n")[0].trim(),
+    wrk: (await execute("wrk", ["-v"]).catch((e) => e.message.replace(/^wrk failed: /, "")))
+      .split("\n")[0]
+      .trim(),
     openssl: await first("openssl", ["version"]),
   };
 }

@@ -1,14 +1,14 @@
 // Limits and failures through real sockets: 413, 429, slow clients, 502, TLS without a
 // certificate, WebSocket upgrades and the Prometheus endpoint.
 import assert from "node:assert/strict";
-import * as http from "node:http";
+import type * as http from "node:http";
 import * as https from "node:https";
 import { connect as tcpConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { freePort, waitFor } from "@tako/testkit";
 import WebSocket from "ws";
-import { curl, httpsRequest } from "./helpers/clients.js";
+import { curl, getMetrics, httpsRequest } from "./helpers/clients.js";
 import { type EdgeHarness, startEdge } from "./helpers/edge-harness.js";
 import { type Echo, startUpstreamApp, type UpstreamApp } from "./helpers/upstream-app.js";
 
@@ -240,17 +240,3 @@ describe("metrics", () => {
     assert.match(text, /tako_edge_cold_starts_total/);
   });
 });
-
-function getMetrics(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port, path: "/metrics", agent: false }, (res) => {
-        let body = "";
-        res.on("data", (c) => {
-          body += c;
-        });
-        res.on("end", () => resolve(body));
-      })
-      .on("error", reject);
-  });
-}

@@ -2,13 +2,12 @@
 // ports from the launcher): it answers on its ports and keeps its routes in the host's state.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import * as http from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { EdgeService } from "@tako/proto";
 import { createRpcChannel, createRpcClient } from "@tako/rpc";
 import { startTestHost, type TestHost } from "@tako/testkit";
-import { httpRequest } from "./helpers/clients.js";
+import { getMetrics, httpRequest } from "./helpers/clients.js";
 
 let host: TestHost;
 before(async () => {
@@ -21,17 +20,7 @@ test("the local host starts edge-proxy on its ports: redirect, metrics, routes i
   assert.equal(r.status, 307);
   assert.equal(r.headers.location, `https://app.example.test:${host.httpsPort}/x?y=1`);
 
-  const metrics = await new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port: host.metricsPort, path: "/metrics", agent: false }, (res) => {
-        let body = "";
-        res.on("data", (c) => {
-          body += c;
-        });
-        res.on("end", () => resolve(body));
-      })
-      .on("error", reject);
-  });
+  const metrics = await getMetrics(host.metricsPort);
   assert.match(metrics, /# TYPE tako_edge_requests_total counter/);
 
   const channel = createRpcChannel(host.socket("edge-proxy"));

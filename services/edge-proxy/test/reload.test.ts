@@ -3,11 +3,10 @@
 // generation drains softly (Connection: close, idle connections closed) while the successor
 // accepts on the same sockets.
 import assert from "node:assert/strict";
-import * as http from "node:http";
 import * as https from "node:https";
 import { after, before, test } from "node:test";
 import { processesMentioning, sleep, waitFor } from "@tako/testkit";
-import { httpsRequest } from "./helpers/clients.js";
+import { getMetrics, httpsRequest } from "./helpers/clients.js";
 import { type EdgeHarness, startEdge } from "./helpers/edge-harness.js";
 import { startUpstreamApp, type UpstreamApp } from "./helpers/upstream-app.js";
 
@@ -131,17 +130,7 @@ test("every edge process of a generation serves, with the routes the primary rec
     ),
   );
   assert.deepEqual([...new Set(statuses)], [200]);
-  const metrics = await new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port: edge.metricsPort, path: "/metrics", agent: false }, (res) => {
-        let body = "";
-        res.on("data", (c) => {
-          body += c;
-        });
-        res.on("end", () => resolve(body));
-      })
-      .on("error", reject);
-  });
+  const metrics = await getMetrics(edge.metricsPort);
   // The scrape merges every process's counters: at least the 40 requests just made.
   const served = Number(
     /tako_edge_requests_total\{app="load",env="production",code="200"\} (\d+)/.exec(metrics)?.[1],

@@ -116,3 +116,18 @@ export function curl(args: readonly string[]): Promise<CurlResult> {
     });
   });
 }
+
+/** The edge's Prometheus exposition from 127.0.0.1:port/metrics. */
+export function getMetrics(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path: "/metrics", agent: false }, (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve(body));
+      })
+      .on("error", reject);
+  });
+}
