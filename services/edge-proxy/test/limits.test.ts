@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { freePort, waitFor } from "@tako/testkit";
 import WebSocket from "ws";
-import { curl, getMetrics, httpsRequest } from "./helpers/clients.js";
+import { curl, getMetrics, h2Request, httpsRequest } from "./helpers/clients.js";
 import { type EdgeHarness, startEdge } from "./helpers/edge-harness.js";
 import { type Echo, startUpstreamApp, type UpstreamApp } from "./helpers/upstream-app.js";
 
@@ -86,6 +86,21 @@ describe("limits", () => {
     const ok = await req("lim.test", "/upload", { method: "POST", body: "x".repeat(1000) });
     assert.equal(ok.status, 200);
     assert.equal((JSON.parse(ok.body) as Echo).bodyBytes, 1000);
+  });
+
+  test("over HTTP/2 too: a declared or a streamed body past the limit gets 413, and the edge keeps serving", async () => {
+    const declared = await h2Request(edge.httpsPort, "lim.test", "/up", edge.ca.certPem, {
+      method: "POST",
+      headers: { "content-length": "4096" },
+      body: "x".repeat(4096),
+    });
+    assert.equal(declared.status, 413);
+    const streamed = await h2Request(edge.httpsPort, "lim.test", "/up", edge.ca.certPem, {
+      method: "POST",
+      body: "x".repeat(4096),
+    });
+    assert.equal(streamed.status, 413);
+    assert.equal((await h2Request(edge.httpsPort, "lim.test", "/after", edge.ca.certPem)).status, 200);
   });
 
   test("a chunked body that grows past the limit gets 413", async () => {

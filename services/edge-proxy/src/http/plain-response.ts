@@ -19,6 +19,12 @@ export function sendPlain(
   res.setHeader("content-type", "text/plain; charset=utf-8");
   res.setHeader("content-length", Buffer.byteLength(body));
   if (status >= 400) res.setHeader("cache-control", "private, no-store");
-  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (headers) {
+    for (const [k, v] of Object.entries(headers)) {
+      // HTTP/2 forbids connection-specific headers (Node throws); closing is HTTP/1.1's business.
+      if (k === "connection" && "stream" in res) continue;
+      res.setHeader(k, v);
+    }
+  }
   res.end(body);
 }

@@ -76,11 +76,17 @@ export function h2Request(
   host: string,
   path: string,
   ca: string,
+  options: { method?: string; headers?: http2.OutgoingHttpHeaders; body?: string } = {},
 ): Promise<Reply & { alpn: string }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`https://127.0.0.1:${port}`, { ca, servername: host });
     session.on("error", reject);
-    const req = session.request({ ":path": path, ":authority": host });
+    const req = session.request({
+      ":path": path,
+      ":authority": host,
+      ":method": options.method ?? "GET",
+      ...options.headers,
+    });
     let headers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     req.on("response", (h) => {
@@ -98,7 +104,7 @@ export function h2Request(
       });
     });
     req.on("error", reject);
-    req.end();
+    req.end(options.body);
   });
 }
 
