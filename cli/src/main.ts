@@ -2,6 +2,7 @@ import { TAKO_VERSION } from "@tako/daemon";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { serverCommand } from "./commands/server.js";
+import { serversCommand } from "./commands/servers.js";
 import type { GlobalArgs } from "./context.js";
 
 const cli = yargs(hideBin(process.argv))
@@ -38,7 +39,13 @@ const cli = yargs(hideBin(process.argv))
     global: true,
     describe: "Path to tako.toml (default: ./tako.toml)",
   })
+  .option("ssh-key", {
+    type: "string",
+    global: true,
+    describe: "Private key for SSH logins (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, then ssh-agent)",
+  })
   .command(serverCommand as never)
+  .command(serversCommand as never)
   .demandCommand(1, "Name a command; `tako --help` lists them.")
   .strict()
   .version(TAKO_VERSION)

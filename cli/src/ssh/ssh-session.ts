@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { TakoError } from "@tako/errors";
-import { type AgentAuthMethod, Client, type ClientChannel, type PublicKeyAuthMethod, utils } from "ssh2";
+import ssh2, { type AgentAuthMethod, type ClientChannel, type PublicKeyAuthMethod } from "ssh2";
 import {
   fingerprint,
   type HostKeyVerdict,
@@ -41,6 +41,10 @@ export interface ExecResult {
   readonly stdout: string;
   readonly stderr: string;
 }
+
+// ssh2 is CommonJS: its named exports are only reachable through the default export.
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 const DEFAULT_KEYS = ["id_ed25519", "id_ecdsa", "id_rsa"];
 const MAX_CAPTURE_BYTES = 4 << 20;

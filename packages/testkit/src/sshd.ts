@@ -97,7 +97,6 @@ async function launch(temp: TempRoot, options: StartTestSshdOptions): Promise<Te
       "UsePAM no",
       "StrictModes no",
       "AllowStreamLocalForwarding yes",
-      "AllowTcpForwarding no",
       "StreamLocalBindUnlink yes",
       "Subsystem sftp internal-sftp",
       "LogLevel VERBOSE",
