@@ -59,6 +59,13 @@ export const REASONS = {
   },
   HOST_NOT_RUNNING: { kind: "failed_precondition", hint: "Start it with `tako server start --root <dir>`." },
   CONFIG_INVALID: { kind: "invalid_argument", hint: "Fix the configuration as the message says and retry." },
+  ALREADY_EXISTS: { kind: "already_exists", hint: "Use another name, or remove the existing one first." },
+
+  // Release artifacts (packages/artifact)
+  ARTIFACT_REJECTED: {
+    kind: "invalid_argument",
+    hint: "Rebuild the artifact with `tako deploy`; nothing was written on the server.",
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type Reason = keyof typeof REASONS;
