@@ -6,6 +6,7 @@ export {
   extractArtifact,
 } from "./extract.js";
 export { type PackOptions, type PackResult, packArtifact } from "./pack.js";
+export { encodeRawArchive, type RawEntry } from "./raw-archive.js";
 export {
   BLOCK_BYTES,
   END_OF_ARCHIVE,

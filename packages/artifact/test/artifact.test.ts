@@ -17,14 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { TakoError } from "@tako/errors";
-import {
-  END_OF_ARCHIVE,
-  encodeHeader,
-  entryPadding,
-  extractArtifact,
-  packArtifact,
-  type RawTarHeader,
-} from "../src/index.js";
+import { encodeRawArchive, extractArtifact, packArtifact } from "../src/index.js";
 
 let work: string;
 before(async () => {
@@ -114,30 +107,7 @@ describe("pack and extract", () => {
 });
 
 // Hostile archives, written entry by entry with the low-level encoder.
-type RawEntry = { header: Partial<RawTarHeader> & { path: string }; body?: string | Buffer };
-
-function archive(entries: RawEntry[], options: { end?: boolean; truncateBytes?: number } = {}): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const body = typeof e.body === "string" ? Buffer.from(e.body) : (e.body ?? Buffer.alloc(0));
-    parts.push(
-      encodeHeader({
-        typeFlag: "0",
-        mode: 0o644,
-        linkTarget: "",
-        mtime: 0,
-        sizeBytes: body.length,
-        ...e.header,
-      }),
-      body,
-      entryPadding(body.length),
-    );
-  }
-  if (options.end !== false) parts.push(END_OF_ARCHIVE);
-  let tar = Buffer.concat(parts);
-  if (options.truncateBytes) tar = tar.subarray(0, tar.length - options.truncateBytes);
-  return gzipSync(tar);
-}
+const archive = encodeRawArchive;
 
 async function expectRejected(
   name: string,

@@ -66,6 +66,32 @@ export const REASONS = {
     kind: "invalid_argument",
     hint: "Rebuild the artifact with `tako deploy`; nothing was written on the server.",
   },
+
+  // Deploys and apps (agentd)
+  DEPLOY_LOCKED: {
+    kind: "aborted",
+    hint: "Another deploy of this app and environment is running; wait for it and retry.",
+  },
+  DEPLOY_FAILED: {
+    kind: "failed_precondition",
+    hint: "The previous release keeps serving; fix the cause and deploy again.",
+  },
+  INSTALL_FAILED: {
+    kind: "failed_precondition",
+    hint: "Make sure package-lock.json matches package.json (run `npm install` locally) and deploy again.",
+  },
+  RELEASE_COMMAND_FAILED: {
+    kind: "failed_precondition",
+    hint: "Fix the release command and deploy again; the previous release keeps serving.",
+  },
+  APP_NOT_FOUND: {
+    kind: "not_found",
+    hint: "Deploy it first with `tako deploy`, or check the app and --env names.",
+  },
+  RELEASE_NOT_FOUND: {
+    kind: "not_found",
+    hint: "List the releases kept on the host with `tako releases list`.",
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type Reason = keyof typeof REASONS;
