@@ -55,7 +55,7 @@ export async function installHost(
   if (!nodeVersion || major < (MIN_NODE[0] ?? 0) || (major === MIN_NODE[0] && minor < (MIN_NODE[1] ?? 0))) {
     progress.fail(`${ssh.target.name} has no usable Node.js`);
     throw new TakoError(
-      "INSTALL_FAILED",
+      "HOST_INSTALL_FAILED",
       `${ssh.target.name} needs Node.js ${MIN_NODE.join(".")} or newer at \`node\` on the PATH; found ${nodeVersion || "none"}`,
       {
         hint: "Install Node.js 20 LTS on the server (e.g. from Debian's or NodeSource's packages) and run the command again.",
@@ -141,7 +141,7 @@ export async function installHost(
 async function buildBundle(file: string): Promise<void> {
   const script = join(TAKO_TREE, "scripts/bundle.mjs");
   if (!existsSync(script)) {
-    throw new TakoError("INSTALL_FAILED", `this tako CLI cannot bundle itself: ${script} is missing`, {
+    throw new TakoError("HOST_INSTALL_FAILED", `this tako CLI cannot bundle itself: ${script} is missing`, {
       hint: "Run `tako servers add --install` from a Tako source checkout (after `npm install`).",
     });
   }
@@ -150,7 +150,7 @@ async function buildBundle(file: string): Promise<void> {
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? "";
     throw new TakoError(
-      "INSTALL_FAILED",
+      "HOST_INSTALL_FAILED",
       `building the daemon bundle failed: ${stderr.trim() || String(err)}`,
       {
         cause: err,
@@ -180,7 +180,7 @@ async function check(ssh: SshSession, what: string, result: ExecResult): Promise
   if (result.code === 0) return;
   const output = `${result.stderr}${result.stdout}`.trim().split("\n").slice(-20).join("\n");
   throw new TakoError(
-    "INSTALL_FAILED",
+    "HOST_INSTALL_FAILED",
     `could not ${what} on ${ssh.target.name} (exit ${result.code}):\n${output}`,
     {
       metadata: { server: ssh.target.name },
