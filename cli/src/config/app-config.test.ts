@@ -140,7 +140,7 @@ servers = "web-1"
   );
   assert.match(err.message, /has 5 problems:/);
   assert.match(err.message, /tako.toml:1: name: "Shop" is not a valid app name/);
-  assert.match(err.message, /tako.toml:3: vars.ENV: ENV is set by Tako itself/);
+  assert.match(err.message, /tako.toml:3: vars.ENV: ENV is set by Tako and cannot be a var/);
   assert.match(err.message, /tako.toml:4: vars.qa: there is no \[envs.qa\]/);
   assert.match(
     err.message,

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { MAX_ROUTES } from "@tako/appspec";
 import { TakoError } from "@tako/errors";
-import { isReservedVar, isValidName, nameProblem, suggestName, VAR_NAME } from "./names.js";
+import { isValidName, nameProblem, suggestName, variableProblem } from "./names.js";
 import { isRoute, parseRoute } from "./routes.js";
 import { type ConfigProblem, TomlSource, tomlKey } from "./toml-source.js";
 
@@ -173,6 +174,8 @@ function parseEnv(
   const many = stringList(table.routes, `${key}.routes`, EXAMPLES.routes, add);
   if (many?.length === 0) add(`${key}.routes`, "the list is empty", EXAMPLES.routes);
   const routeKey = single !== undefined ? `${key}.route` : `${key}.routes`;
+  if ((many?.length ?? 0) > MAX_ROUTES)
+    add(routeKey, `at most ${MAX_ROUTES} routes per environment`, EXAMPLES.routes);
   for (const input of single !== undefined ? [single] : (many ?? [])) {
     const route = parseRoute(input);
     if (!isRoute(route)) {
@@ -233,17 +236,10 @@ function parseVars(
   const scalars = (entries: Record<string, unknown>, prefix: string, into: Record<string, string>) => {
     for (const [name, value] of Object.entries(entries)) {
       const key = `${prefix}.${tomlKey(name)}`;
-      if (!VAR_NAME.test(name)) {
-        add(
-          key,
-          `"${name}" is not a valid variable name (letters, digits and "_", not starting with a digit)`,
-          EXAMPLES.vars,
-        );
-      } else if (isReservedVar(name)) {
-        add(key, `${name} is set by Tako itself and cannot be overridden`, EXAMPLES.vars);
-      }
       if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
         into[name] = String(value);
+        const problem = variableProblem("vars", name, into[name]);
+        if (problem) add(key, problem, EXAMPLES.vars);
       } else add(key, "variables must be a string, a number or a boolean", EXAMPLES.vars);
     }
   };

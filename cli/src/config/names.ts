@@ -1,10 +1,15 @@
-// Names shared with the hosts (see proto/tako/v1/app.proto): apps, environments and servers are
-// 1-63 characters of [a-z0-9-], start with a letter and do not end with "-".
+import { checkName, checkVariables } from "@tako/appspec";
 
-const NAME = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// Names shared with the hosts (the rules live in @tako/appspec): apps, environments and servers
+// are 1-63 characters of [a-z0-9-], start with a letter and do not end with "-".
 
 export function isValidName(value: string): boolean {
-  return NAME.test(value);
+  try {
+    checkName("app", value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Why `value` is not a valid name, in words, or undefined when it is. */
@@ -25,10 +30,15 @@ export function suggestName(value: string): string | undefined {
   return isValidName(slug) ? slug : undefined;
 }
 
-/** Environment variable names the CLI accepts for [vars] and secrets. */
-export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Names the platform sets itself; an app cannot override them. */
-export function isReservedVar(name: string): boolean {
-  return name === "ENV" || name === "PORT" || name === "HOST" || name.startsWith("TAKO_");
+/**
+ * What is wrong with one variable (a [vars] entry or a secret) by the hosts' rules, or undefined.
+ * Vars may not use the names Tako sets itself; secrets may.
+ */
+export function variableProblem(kind: "vars" | "secrets", name: string, value: string): string | undefined {
+  try {
+    checkVariables(kind, { [name]: value });
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }

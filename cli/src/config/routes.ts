@@ -1,3 +1,5 @@
+import { checkRoute } from "@tako/appspec";
+
 // Route patterns of tako.toml: an exact host ("app.example.com"), a wildcard host
 // ("*.example.com", one or more labels), optionally with a path ("example.com/api" exact,
 // "example.com/api/*" prefix). The edge matches the most specific; inside one file, the same
@@ -67,6 +69,11 @@ export function parseRoute(input: string): Route | { readonly problem: string } 
     if (path === "" && prefix) prefix = false; // "example.com/*" is the same as "example.com"
   }
   const pattern = `${wildcard ? "*." : ""}${host}${path}${prefix ? "/*" : ""}`;
+  try {
+    checkRoute(pattern); // what the hosts accept (packages/appspec); stricter checks are above
+  } catch (err) {
+    return { problem: `"${input}": ${err instanceof Error ? err.message : String(err)}` };
+  }
   return { pattern, host, wildcard, path, prefix };
 }
 
