@@ -1,6 +1,7 @@
 import { TAKO_VERSION } from "@tako/daemon";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { secretsCommand } from "./commands/secrets.js";
 import { serverCommand } from "./commands/server.js";
 import { serversCommand } from "./commands/servers.js";
 import type { GlobalArgs } from "./context.js";
@@ -46,6 +47,7 @@ const cli = yargs(hideBin(process.argv))
   })
   .command(serverCommand as never)
   .command(serversCommand as never)
+  .command(secretsCommand as never)
   .demandCommand(1, "Name a command; `tako --help` lists them.")
   .strict()
   .version(TAKO_VERSION)
