@@ -1,6 +1,7 @@
 import { TAKO_VERSION } from "@tako/daemon";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { deployCommand } from "./commands/deploy.js";
 import { secretsCommand } from "./commands/secrets.js";
 import { serverCommand } from "./commands/server.js";
 import { serversCommand } from "./commands/servers.js";
@@ -46,6 +47,7 @@ const cli = yargs(hideBin(process.argv))
     describe: "Private key for SSH logins (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, then ssh-agent)",
   })
   .command(serverCommand as never)
+  .command(deployCommand as never)
   .command(serversCommand as never)
   .command(secretsCommand as never)
   .demandCommand(1, "Name a command; `tako --help` lists them.")

@@ -11,6 +11,7 @@ export function reportOutcomes<T>(
   outcomes: readonly ServerOutcome<T>[],
   describe: (value: T) => string,
   toJson: (value: T) => unknown = (v) => v,
+  extra: Readonly<Record<string, unknown>> = {},
 ): void {
   const lines = outcomes.map((o) =>
     o.ok ? `✓ ${o.server}: ${describe(o.value)}` : `✗ ${o.server}: ${toTakoError(o.error).message}`,
@@ -18,6 +19,7 @@ export function reportOutcomes<T>(
   const failed = outcomes.filter((o) => !o.ok);
   const json = {
     ok: failed.length === 0,
+    ...extra,
     servers: outcomes.map((o) =>
       o.ok
         ? { server: o.server, ok: true, result: toJson(o.value) }
@@ -28,7 +30,9 @@ export function reportOutcomes<T>(
     term.result(lines.join("\n"), json);
     return;
   }
-  if (!term.mode.json) term.info(lines.join("\n"));
+  term.setFailureDetails(json);
+  // With one server the error below says it all; with several, every server's line matters.
+  if (!term.mode.json && outcomes.length > 1) term.info(lines.join("\n"));
   const first = toTakoError(failed[0]?.ok === false ? failed[0].error : undefined);
   throw new TakoError(
     first.reason,
