@@ -12,7 +12,7 @@ export interface CliUser {
   readonly env: NodeJS.ProcessEnv;
   tako(
     args: readonly string[],
-    options?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+    options?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string },
   ): ReturnType<typeof runTako>;
   cleanup(): Promise<void>;
 }

@@ -118,23 +118,43 @@ async function syncSecrets(args: { env: string } & GlobalArgs, term: Terminal): 
   const { config, deployment, servers } = await loadDeployTarget(args, args.env);
   const values = await (await SecretsStore.load(config.appDir)).decrypt(args.env);
   const hash = secretsHash(values);
-  const outcomes = await onEveryServer(servers, sshFrom(args, term), async ({ agent }) => {
-    const remote = await agent.client.getSecretsHash({ app: deployment.app, env: deployment.env });
-    if (remote.hash === hash) return { changed: false, restarted: false };
-    if (args.dryRun) return { changed: true, restarted: false, dryRun: true };
-    const r = await agent.client.setSecrets({ app: deployment.app, env: deployment.env, secrets: values });
-    return { changed: true, restarted: r.restarted };
-  });
-  reportOutcomes(term, outcomes, (r) =>
-    !r.changed
-      ? "already in sync"
-      : "dryRun" in r
-        ? "would update"
-        : r.restarted
-          ? "updated; instances restarted"
-          : "updated",
+  const outcomes = await onEveryServer(
+    servers,
+    sshFrom(args, term),
+    async ({ agent }): Promise<SyncResult> => {
+      const remote = await agent.client.getSecretsHash({ app: deployment.app, env: deployment.env });
+      if (remote.hash === hash) return "in-sync";
+      if (args.dryRun) return "would-update";
+      try {
+        const r = await agent.client.setSecrets({
+          app: deployment.app,
+          env: deployment.env,
+          secrets: values,
+        });
+        return r.restarted ? "updated-restarted" : "updated";
+      } catch (err) {
+        // Nothing runs there yet: the first deploy sends the secrets along (their hash differs).
+        if (TakoError.is(err, "APP_NOT_FOUND")) return "not-deployed";
+        throw err;
+      }
+    },
+  );
+  reportOutcomes(
+    term,
+    outcomes,
+    (r) => SYNC_WORDS[r],
+    (r) => ({ result: r }),
   );
 }
+
+type SyncResult = "in-sync" | "would-update" | "updated" | "updated-restarted" | "not-deployed";
+const SYNC_WORDS: Record<SyncResult, string> = {
+  "in-sync": "already in sync",
+  "would-update": "would update (dry run)",
+  updated: "updated",
+  "updated-restarted": "updated; instances restarted to get them",
+  "not-deployed": "not deployed there yet; `tako deploy` sends the secrets with the release",
+};
 
 export const secretsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: "secrets <command>",
