@@ -52,33 +52,33 @@ const listCommand: CommandModule<GlobalArgs, EnvArgs & GlobalArgs> = {
   }),
 };
 
-const rollbackCommand: CommandModule<GlobalArgs, EnvArgs & { version: string } & GlobalArgs> = {
-  command: "rollback <version>",
+const rollbackCommand: CommandModule<GlobalArgs, EnvArgs & { release: string } & GlobalArgs> = {
+  command: "rollback <release>",
   describe: "Roll every server of the environment back to a kept release (a rolling update; scale is kept)",
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .positional("version", {
+      .positional("release", {
         type: "string",
         demandOption: true,
         describe: "Release version from `tako releases list`",
       })
       .option("env", { type: "string", default: "production" }) as unknown as Argv<
-      EnvArgs & { version: string } & GlobalArgs
+      EnvArgs & { release: string } & GlobalArgs
     >,
-  handler: handle<EnvArgs & { version: string }>(async (args, term) => {
+  handler: handle<EnvArgs & { release: string }>(async (args, term) => {
     const { deployment, servers } = await loadDeployTarget(args, args.env);
     if (args.dryRun) {
-      term.result(`Dry run: would roll ${deployment.app}/${deployment.env} back to ${args.version}.`, {
+      term.result(`Dry run: would roll ${deployment.app}/${deployment.env} back to ${args.release}.`, {
         ok: true,
         dryRun: true,
       });
       return;
     }
-    const progress = term.progress(`Rolling ${deployment.app}/${deployment.env} back to ${args.version}…`);
+    const progress = term.progress(`Rolling ${deployment.app}/${deployment.env} back to ${args.release}…`);
     const outcomes = await onEveryServer(servers, sshFrom(args, term), async ({ server, agent }) => {
       let done: DeployDone | undefined;
       const stream = agent.client.rollback(
-        { app: deployment.app, env: deployment.env, version: args.version },
+        { app: deployment.app, env: deployment.env, version: args.release },
         { timeoutMs: 30 * 60_000 },
       );
       for await (const msg of stream) {
@@ -95,7 +95,7 @@ const rollbackCommand: CommandModule<GlobalArgs, EnvArgs & { version: string } &
       return done;
     });
     if (outcomes.every((o) => o.ok))
-      progress.done(`Rolled ${deployment.app}/${deployment.env} back to ${args.version}`);
+      progress.done(`Rolled ${deployment.app}/${deployment.env} back to ${args.release}`);
     else progress.fail("Rollback failed");
     reportOutcomes(
       term,

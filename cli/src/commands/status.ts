@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
 import { TakoError } from "@tako/errors";
-import { type AppStatus, AppStatusSchema } from "@tako/proto";
+import { AppStatusSchema } from "@tako/proto";
 import type { Argv, CommandModule } from "yargs";
 import { configPath } from "../config/app-config.js";
 import { loadGlobalConfig, type ServerEntry, serverNamed } from "../config/global-config.js";
 import { type GlobalArgs, handle, sshFrom } from "../context.js";
-import { formatAppStatuses } from "../output/app-status.js";
+import { formatAppStatuses, type StatusRow } from "../output/app-status.js";
 import { reportOutcomes } from "../output/outcomes.js";
 import { loadProject } from "../project.js";
 import { onEveryServer } from "../remote/server-connection.js";
@@ -55,23 +55,28 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs & GlobalArgs> =
     const servers = [...new Map(queries.map((q) => [q.server.name, q.server])).values()];
     const outcomes = await onEveryServer(servers, sshFrom(args, term), async ({ server, agent }) => {
       const mine = queries.filter((q) => q.server.name === server.name);
-      const apps: AppStatus[] = [];
+      const found: StatusRow[] = [];
       for (const q of mine) {
-        const r = await agent.client.status({ app: q.app, env: q.app ? q.env : "" });
-        apps.push(...r.apps.filter((a) => !q.env || a.env === q.env));
+        try {
+          const r = await agent.client.status({ app: q.app, env: q.app ? q.env : "" });
+          for (const status of r.apps.filter((a) => !q.env || a.env === q.env))
+            found.push({ server: server.name, status });
+        } catch (err) {
+          if (!TakoError.is(err, "APP_NOT_FOUND") || !q.app) throw err;
+          found.push({ server: server.name, missing: { app: q.app, env: q.env } });
+        }
       }
-      return apps;
+      return found;
     });
-    const rows = outcomes.flatMap((o) =>
-      o.ok ? o.value.map((status) => ({ server: o.server, status })) : [],
-    );
+    const rows = outcomes.flatMap((o) => (o.ok ? o.value : []));
+    const rowJson = (r: StatusRow) =>
+      "missing" in r
+        ? { app: r.missing.app, env: r.missing.env, deployed: false }
+        : toJson(AppStatusSchema, r.status);
     if (outcomes.every((o) => o.ok)) {
       term.result(formatAppStatuses(rows), {
         ok: true,
-        servers: outcomes.map((o) => ({
-          server: o.server,
-          apps: o.ok ? o.value.map((a) => toJson(AppStatusSchema, a)) : [],
-        })),
+        servers: outcomes.map((o) => ({ server: o.server, apps: o.ok ? o.value.map(rowJson) : [] })),
       });
       return;
     }
@@ -80,7 +85,7 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs & GlobalArgs> =
       term,
       outcomes,
       (apps) => `${apps.length} app(s)`,
-      (apps) => apps.map((a) => toJson(AppStatusSchema, a)),
+      (apps) => apps.map(rowJson),
     );
   }),
 };

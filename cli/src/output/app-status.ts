@@ -21,15 +21,23 @@ const INSTANCE_STATES: Record<InstanceState, string> = {
   [InstanceState.STOPPED]: "stopped",
 };
 
+/** A deployment on a server, or an app/env the server has never had. */
+export type StatusRow =
+  | { readonly server: string; readonly status: AppStatus }
+  | { readonly server: string; readonly missing: { readonly app: string; readonly env: string } };
+
 /** One row per app deployment per server, then each instance indented; errors last. */
-export function formatAppStatuses(
-  rows: readonly { server: string; status: AppStatus }[],
-  nowMs = Date.now(),
-): string {
+export function formatAppStatuses(rows: readonly StatusRow[], nowMs = Date.now()): string {
   if (rows.length === 0) return "No apps deployed.";
   const table: string[][] = [];
   const problems: string[] = [];
-  for (const { server, status: s } of rows) {
+  for (const row of rows) {
+    const server = row.server;
+    if ("missing" in row) {
+      table.push([server, `${row.missing.app}/${row.missing.env}`, "not deployed", "-", "-", ""]);
+      continue;
+    }
+    const s = row.status;
     const healthy = s.instances.filter((i) => i.state === InstanceState.HEALTHY).length;
     table.push([
       server,
