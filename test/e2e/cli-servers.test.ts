@@ -4,11 +4,11 @@
 // through the forwarded management socket before a server is saved.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { startTestHost, startTestSshd, type TestHost, type TestSshd } from "@tako/testkit";
+import { makeTempRoot, startTestHost, startTestSshd, type TestHost, type TestSshd } from "@tako/testkit";
 import { type CliUser, makeCliUser } from "../helpers/cli-env.js";
 
 const run = promisify(execFile);
@@ -139,4 +139,62 @@ test("a key the server does not accept, and a root where no agentd runs, fail wi
     empty.stderr,
     /→ Install or start Tako there: `tako servers add ghost root@127\.0\.0\.1 --install`/,
   );
+});
+
+test("the key can come from ssh-agent, or be encrypted and unlocked with TAKO_SSH_PASSPHRASE", async () => {
+  const agentUser = await makeCliUser(sshd);
+  const agentDir = await makeTempRoot("agent");
+  let agentPid = 0;
+  try {
+    // Only the agent holds the key: ~/.ssh has no identity file.
+    const key = join(agentDir.root, "key");
+    await writeFile(key, await readFile(join(agentUser.home, ".ssh/id_ed25519")), { mode: 0o600 });
+    await rm(join(agentUser.home, ".ssh/id_ed25519"));
+    await rm(join(agentUser.home, ".ssh/id_ed25519.pub"));
+    const sock = join(agentDir.root, "agent.sock");
+    const { stdout } = await run("ssh-agent", ["-a", sock, "-s"]);
+    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(stdout)?.[1]);
+    await run("ssh-add", [key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+    const withoutAgent = await add(agentUser, "a", host.root);
+    assert.equal(withoutAgent.code, 1);
+    assert.match(
+      withoutAgent.stderr,
+      /no SSH key to log in to a: none of ~\/\.ssh\/\{id_ed25519,id_ecdsa,id_rsa\} exists and no ssh-agent runs/,
+    );
+    const viaAgent = await agentUser.tako(
+      ["servers", "add", "a", sshd.target, "--port", String(sshd.port), "--root", host.root],
+      { env: { SSH_AUTH_SOCK: sock } },
+    );
+    assert.equal(viaAgent.code, 0, viaAgent.stderr);
+
+    // An encrypted key: refused without the passphrase, accepted with it.
+    await run("ssh-keygen", ["-q", "-p", "-P", "", "-N", "correct horse", "-f", key]);
+    const locked = await add(agentUser, "b", host.root, ["--ssh-key", key]);
+    assert.equal(locked.code, 1);
+    assert.match(locked.stderr, /the SSH key .*key is encrypted\n {2}→ Set TAKO_SSH_PASSPHRASE/);
+    const unlocked = await agentUser.tako(
+      [
+        "servers",
+        "add",
+        "b",
+        sshd.target,
+        "--port",
+        String(sshd.port),
+        "--root",
+        host.root,
+        "--ssh-key",
+        key,
+      ],
+      { env: { TAKO_SSH_PASSPHRASE: "correct horse" } },
+    );
+    assert.equal(unlocked.code, 0, unlocked.stderr);
+    assert.match(
+      await readFile(join(agentUser.takoHome, "config.toml"), "utf8"),
+      new RegExp(`ssh_key = "${key}"`),
+    );
+  } finally {
+    if (agentPid) process.kill(agentPid, "SIGTERM");
+    await agentUser.cleanup();
+    await agentDir.cleanup();
+  }
 });
