@@ -8,7 +8,14 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { makeTempRoot, startTestHost, startTestSshd, type TestHost, type TestSshd } from "@tako/testkit";
+import {
+  freePort,
+  makeTempRoot,
+  startTestHost,
+  startTestSshd,
+  type TestHost,
+  type TestSshd,
+} from "@tako/testkit";
 import { type CliUser, makeCliUser } from "../helpers/cli-env.js";
 
 const run = promisify(execFile);
@@ -128,6 +135,21 @@ test("a key the server does not accept, and a root where no agentd runs, fail wi
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /root@127\.0\.0\.1 port \d+ refused every key offered/);
   assert.match(denied.stderr, /→ Pass your key with --ssh-key/);
+
+  const closed = await user.tako([
+    "servers",
+    "add",
+    "nobody",
+    `root@127.0.0.1`,
+    "--port",
+    String(await freePort()),
+    "--ci",
+  ]);
+  assert.equal(closed.code, 1);
+  assert.match(
+    closed.stderr,
+    /cannot reach root@127\.0\.0\.1 port \d+ over SSH: ECONNREFUSED\n {2}→ Check the host, the port and that sshd runs there\./,
+  );
 
   const empty = await add(user, "ghost", join(host.root, "nothing-here"));
   assert.equal(empty.code, 1);
