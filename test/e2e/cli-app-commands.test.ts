@@ -139,3 +139,25 @@ test("delete needs --yes, then removes the app's releases from the server", asyn
   assert.match(r.stdout, /✓ local: ops\/production deleted/);
   assert.ok(!existsSync(join(appDir, "releases", built.version)), "the release is gone");
 });
+
+test("servers setup-wildcard checks its flags, then asks agentd on each server of the env", async () => {
+  const missing = await user.tako(
+    ["servers", "setup-wildcard", "--zone", "example.com", "--provider", "rfc2136"],
+    { cwd: app },
+  );
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.stderr,
+    /this provider needs --dns-server\n {2}→ See `tako servers setup-wildcard --help`/,
+  );
+  // agentd validates the zone: the error comes back from the host, through SSH.
+  const bad = await user.tako(
+    ["servers", "setup-wildcard", "--zone", "not a zone", "--provider", "cloudflare", "--api-token", "t0ken"],
+    { cwd: app },
+  );
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr,
+    /Error: local: "not a zone" is not a DNS zone name\n {2}→ For example: example\.com/,
+  );
+});
