@@ -113,6 +113,8 @@ export async function deployRelease(plan: DeployRequestPlan): Promise<ServerOutc
     if (!leader || failures.has(leader.server)) {
       abortAll(followers, leaderName, failures);
     } else {
+      // Whenever the leader fails, the followers still rolling out stop and keep their release.
+      leader.done.catch(() => abortAll(followers, leaderName, failures));
       leader.proceed();
       try {
         if (deployment.releaseCommand) await leader.releaseFinished;
@@ -153,6 +155,7 @@ function abortAll(
   failures: Map<string, unknown>,
 ): void {
   for (const f of followers) {
+    if (f.phase.kind === "done" || f.phase.kind === "failed") continue;
     const error = new TakoError(
       "DEPLOY_FAILED",
       `not rolled out: the leader ${leader ?? "?"} failed, so this server keeps its previous release`,
