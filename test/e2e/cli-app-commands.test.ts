@@ -3,74 +3,40 @@
 // not deployed or fails with the next step; delete needs --yes and then removes what is there.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { buildApp, connectServer, loadAppConfig, ServerDeploy, sshSettings } from "@tako/cli";
+import { buildApp, loadAppConfig } from "@tako/cli";
 import { TakoError } from "@tako/errors";
-import {
-  makeTempRoot,
-  startTestHost,
-  startTestSshd,
-  type TempRoot,
-  type TestHost,
-  type TestSshd,
-} from "@tako/testkit";
-import { type CliUser, makeCliUser } from "../helpers/cli-env.js";
+import { type DeployEnv, startDeployEnv, startServerDeploy } from "../helpers/deploy-env.js";
 
-let host: TestHost;
-let sshd: TestSshd;
-let user: CliUser;
-let work: TempRoot;
+let env: DeployEnv;
 let app: string;
 
 before(async () => {
-  [host, sshd] = await Promise.all([startTestHost(), startTestSshd()]);
-  user = await makeCliUser(sshd);
-  work = await makeTempRoot("ops");
-  app = join(work.root, "ops");
-  await mkdir(app, { recursive: true });
-  await writeFile(
-    join(app, "tako.toml"),
-    'name = "ops"\nmain = "server.js"\n[envs.production]\nroute = "ops.tako.test"\nservers = ["local"]\n',
-  );
-  await writeFile(join(app, "server.js"), 'export default { fetch: () => new Response("ops") };\n');
-  const add = await user.tako([
-    "servers",
-    "add",
-    "local",
-    sshd.target,
-    "--port",
-    String(sshd.port),
-    "--root",
-    host.root,
-  ]);
-  assert.equal(add.code, 0, add.stderr);
+  env = await startDeployEnv("ops");
+  app = await env.writeApp("ops");
 });
 after(async () => {
-  await user?.cleanup();
-  await work?.cleanup();
-  await sshd?.stop();
-  await host?.stop();
+  await env?.stop();
 });
 
 test("status shows an app the server never ran as not deployed, in text and JSON", async () => {
-  const r = await user.tako(["status", "--ci"], { cwd: app });
+  const r = await env.user.tako(["status", "--ci"], { cwd: app });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^SERVER\s+APP\s+STATE/m);
   assert.match(r.stdout, /^local\s+ops\/production\s+not deployed/m);
-  const json = JSON.parse((await user.tako(["status", "--json"], { cwd: app })).stdout);
+  const json = JSON.parse((await env.user.tako(["status", "--json"], { cwd: app })).stdout);
   assert.deepEqual(json.servers, [
     { server: "local", apps: [{ app: "ops", env: "production", deployed: false }] },
   ]);
-  const everywhere = await user.tako(["status", "--ci"], { cwd: work.root });
+  const everywhere = await env.user.tako(["status", "--ci"], { cwd: env.work.root });
   assert.equal(everywhere.code, 0, everywhere.stderr);
   assert.equal(everywhere.stdout.trim(), "No apps deployed.");
 });
 
 test("scale, releases and logs of an app that is not deployed fail with the next step", async () => {
   for (const args of [["scale", "2"], ["releases", "list"], ["releases", "rollback", "v1"], ["logs"]]) {
-    const r = await user.tako([...args, "--ci"], { cwd: app });
+    const r = await env.user.tako([...args, "--ci"], { cwd: app });
     assert.equal(r.code, 1, args.join(" "));
     assert.match(
       r.stderr,
@@ -78,51 +44,31 @@ test("scale, releases and logs of an app that is not deployed fail with the next
       args.join(" "),
     );
   }
-  const bad = await user.tako(["scale", "-1"], { cwd: app });
+  const bad = await env.user.tako(["scale", "-1"], { cwd: app });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /the instance count must be a whole number from 0 to 64, got -1/);
-  const elsewhere = await user.tako(["scale", "1", "--server", "web-9"], { cwd: app });
+  const elsewhere = await env.user.tako(["scale", "1", "--server", "web-9"], { cwd: app });
   assert.match(elsewhere.stderr, /web-9 is not a server of \[envs.production\] \(local\)/);
 });
 
 test("delete needs --yes, then removes the app's releases from the server", async () => {
   const built = await buildApp(await loadAppConfig(join(app, "tako.toml")), { env: "production" });
-  const connection = await connectServer(
-    {
-      name: "local",
-      host: "127.0.0.1",
-      port: sshd.port,
-      user: sshd.user,
-      root: host.root,
-      sshKey: undefined,
-    },
-    sshSettings({}, () => undefined, { HOME: user.home }),
-  );
+  const connection = await env.connect();
   try {
-    const deploy = new ServerDeploy(
-      "local",
-      connection.agent.client,
-      {
-        app: "ops",
-        env: "production",
-        version: built.version,
-        artifactSha256: built.sha256,
-        artifactSizeBytes: BigInt(built.sizeBytes),
-        routes: ["ops.tako.test"],
-        leader: true,
-      },
-      built.artifactPath,
-    );
+    const deploy = startServerDeploy(connection, "ops", built.version, {
+      path: built.artifactPath,
+      ...built,
+    });
     await deploy.prepared;
     deploy.abort(new TakoError("CANCELED", "test: prepared only"));
     await assert.rejects(deploy.done);
   } finally {
     connection.close();
   }
-  const appDir = host.paths.appDir("ops", "production");
+  const appDir = env.host.paths.appDir("ops", "production");
   assert.ok(existsSync(join(appDir, "releases", built.version)));
 
-  const unconfirmed = await user.tako(["delete", "--ci"], { cwd: app });
+  const unconfirmed = await env.user.tako(["delete", "--ci"], { cwd: app });
   assert.equal(unconfirmed.code, 1);
   assert.match(
     unconfirmed.stderr,
@@ -130,18 +76,18 @@ test("delete needs --yes, then removes the app's releases from the server", asyn
   );
   assert.ok(existsSync(join(appDir, "releases", built.version)), "nothing deleted without --yes");
 
-  const dry = await user.tako(["delete", "--yes", "--dry-run"], { cwd: app });
+  const dry = await env.user.tako(["delete", "--yes", "--dry-run"], { cwd: app });
   assert.match(dry.stdout, /Dry run: would delete ops\/production from local/);
   assert.ok(existsSync(join(appDir, "releases", built.version)), "nothing deleted in a dry run");
 
-  const r = await user.tako(["delete", "--yes", "--ci"], { cwd: app });
+  const r = await env.user.tako(["delete", "--yes", "--ci"], { cwd: app });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /✓ local: ops\/production deleted/);
   assert.ok(!existsSync(join(appDir, "releases", built.version)), "the release is gone");
 });
 
 test("servers setup-wildcard checks its flags, then asks agentd on each server of the env", async () => {
-  const missing = await user.tako(
+  const missing = await env.user.tako(
     ["servers", "setup-wildcard", "--zone", "example.com", "--provider", "rfc2136"],
     { cwd: app },
   );
@@ -151,7 +97,7 @@ test("servers setup-wildcard checks its flags, then asks agentd on each server o
     /this provider needs --dns-server\n {2}→ See `tako servers setup-wildcard --help`/,
   );
   // agentd validates the zone: the error comes back from the host, through SSH.
-  const bad = await user.tako(
+  const bad = await env.user.tako(
     ["servers", "setup-wildcard", "--zone", "not a zone", "--provider", "cloudflare", "--api-token", "t0ken"],
     { cwd: app },
   );

@@ -5,105 +5,34 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readlink, stat, writeFile } from "node:fs/promises";
+import { readFile, readlink, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { secretsHash } from "@tako/appspec";
 import { encodeRawArchive } from "@tako/artifact";
-import {
-  buildApp,
-  connectServer,
-  loadAppConfig,
-  type ServerConnection,
-  ServerDeploy,
-  type ServerEntry,
-  sshSettings,
-} from "@tako/cli";
+import { buildApp, loadAppConfig } from "@tako/cli";
 import { TakoError } from "@tako/errors";
-import {
-  makeTempRoot,
-  startTestHost,
-  startTestSshd,
-  type TempRoot,
-  type TestHost,
-  type TestSshd,
-} from "@tako/testkit";
-import { type CliUser, makeCliUser } from "../helpers/cli-env.js";
+import { type DeployEnv, startDeployEnv, startServerDeploy } from "../helpers/deploy-env.js";
 
-let host: TestHost;
-let sshd: TestSshd;
-let user: CliUser;
-let work: TempRoot;
+let env: DeployEnv;
 let app: string;
-let server: ServerEntry;
 
 before(async () => {
-  [host, sshd] = await Promise.all([startTestHost(), startTestSshd()]);
-  user = await makeCliUser(sshd);
-  work = await makeTempRoot("deploy");
-  app = join(work.root, "hello");
-  await mkdir(join(app, "public"), { recursive: true });
-  await writeFile(
-    join(app, "tako.toml"),
-    'name = "hello"\nmain = "server.js"\n[envs.production]\nroute = "hello.tako.test"\nservers = ["local"]\n',
-  );
-  await writeFile(join(app, "server.js"), 'export default { fetch: () => new Response("hello") };\n');
-  await writeFile(join(app, "public/hello.txt"), "static hello\n");
-  const add = await user.tako([
-    "servers",
-    "add",
-    "local",
-    sshd.target,
-    "--port",
-    String(sshd.port),
-    "--root",
-    host.root,
-  ]);
-  assert.equal(add.code, 0, add.stderr);
-  server = {
-    name: "local",
-    host: "127.0.0.1",
-    port: sshd.port,
-    user: sshd.user,
-    root: host.root,
-    sshKey: undefined,
-  };
+  env = await startDeployEnv("deploy");
+  app = await env.writeApp("hello", { files: { "public/hello.txt": "static hello\n" } });
 });
 after(async () => {
-  await user?.cleanup();
-  await work?.cleanup();
-  await sshd?.stop();
-  await host?.stop();
+  await env?.stop();
 });
 
-const connect = (): Promise<ServerConnection> =>
-  connectServer(
-    server,
-    sshSettings({}, () => undefined, { HOME: user.home }),
-  );
-
-function startDeploy(
-  connection: ServerConnection,
+const connect = () => env.connect();
+const startDeploy = (
+  connection: Awaited<ReturnType<typeof connect>>,
   version: string,
   artifact: { path: string; sha256: string; sizeBytes: number },
-): ServerDeploy {
-  return new ServerDeploy(
-    "local",
-    connection.agent.client,
-    {
-      app: "hello",
-      env: "production",
-      version,
-      artifactSha256: artifact.sha256,
-      artifactSizeBytes: BigInt(artifact.sizeBytes),
-      routes: ["hello.tako.test"],
-      leader: true,
-    },
-    artifact.path,
-  );
-}
+) => startServerDeploy(connection, "hello", version, artifact);
 
-const releasesDir = () => join(host.paths.appDir("hello", "production"), "releases");
+const releasesDir = () => join(env.host.paths.appDir("hello", "production"), "releases");
 
 test("the artifact reaches the host over SSH and is extracted and installed before the rollout", async () => {
   const built = await buildApp(await loadAppConfig(join(app, "tako.toml")), { env: "production" });
@@ -141,7 +70,7 @@ test("a concurrent second deploy fails at once with the retry message, and the l
   try {
     const holder = startDeploy(connection, built.version, { path: built.artifactPath, ...built });
     await holder.prepared; // holds the production deploy lock at the barrier
-    const second = await user.tako(["deploy", "--ci"], { cwd: app });
+    const second = await env.user.tako(["deploy", "--ci"], { cwd: app });
     assert.equal(second.code, 1, second.stderr);
     assert.match(
       second.stderr,
@@ -155,7 +84,7 @@ test("a concurrent second deploy fails at once with the retry message, and the l
 
     holder.abort(new TakoError("CANCELED", "test: release the lock"));
     await assert.rejects(holder.done);
-    const third = await user.tako(["deploy", "--ci", "--json"], { cwd: app });
+    const third = await env.user.tako(["deploy", "--ci", "--json"], { cwd: app });
     const out = JSON.parse(third.stdout);
     const failure = out.servers?.[0]?.error?.reason;
     assert.notEqual(failure, "DEPLOY_LOCKED", `the lock was released: ${third.stderr}`);
@@ -165,7 +94,7 @@ test("a concurrent second deploy fails at once with the retry message, and the l
 });
 
 test("a hostile artifact (../ entry, absolute path, escaping symlink) is rejected with nothing written", async () => {
-  const outside = join(work.root, "pwned");
+  const outside = join(env.work.root, "pwned");
   const cases = [
     { version: "evil-dotdot", entries: [{ header: { path: "../../../../pwned" }, body: "x" }] },
     { version: "evil-absolute", entries: [{ header: { path: outside }, body: "x" }] },
@@ -173,7 +102,7 @@ test("a hostile artifact (../ entry, absolute path, escaping symlink) is rejecte
       version: "evil-symlink",
       entries: [
         { header: { path: "app.json" }, body: '{"main":"server.js"}' },
-        { header: { path: "link", typeFlag: "2" as const, linkTarget: work.root } },
+        { header: { path: "link", typeFlag: "2" as const, linkTarget: env.work.root } },
         { header: { path: "link/pwned" }, body: "x" },
       ],
     },
@@ -181,7 +110,7 @@ test("a hostile artifact (../ entry, absolute path, escaping symlink) is rejecte
   const connection = await connect();
   try {
     for (const c of cases) {
-      const path = join(work.root, `${c.version}.tar.gz`);
+      const path = join(env.work.root, `${c.version}.tar.gz`);
       const bytes = encodeRawArchive(c.entries);
       await writeFile(path, bytes);
       const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -193,7 +122,7 @@ test("a hostile artifact (../ entry, absolute path, escaping symlink) is rejecte
       });
       assert.ok(!existsSync(join(releasesDir(), c.version)), `${c.version}: no release directory`);
       assert.ok(!existsSync(outside), `${c.version}: nothing written outside`);
-      assert.ok(!existsSync(join(work.root, "pwned")), `${c.version}: nothing written through the link`);
+      assert.ok(!existsSync(join(env.work.root, "pwned")), `${c.version}: nothing written through the link`);
     }
   } finally {
     connection.close();
@@ -202,14 +131,8 @@ test("a hostile artifact (../ entry, absolute path, escaping symlink) is rejecte
 
 test("secrets from stdin go to the host with the deploy (their hash differed), then sync finds them equal", async () => {
   // Its own app, never deployed before this test.
-  const vault = join(work.root, "vault");
-  await mkdir(vault, { recursive: true });
-  await writeFile(
-    join(vault, "tako.toml"),
-    'name = "vault"\nmain = "server.js"\n[envs.production]\nroute = "vault.tako.test"\nservers = ["local"]\n',
-  );
-  await writeFile(join(vault, "server.js"), 'export default { fetch: () => new Response("vault") };\n');
-  const set = await user.tako(["secrets", "set", "DB_URL", "--ci"], {
+  const vault = await env.writeApp("vault");
+  const set = await env.user.tako(["secrets", "set", "DB_URL", "--ci"], {
     cwd: vault,
     input: "postgres://db/prod\n",
   });
@@ -217,10 +140,10 @@ test("secrets from stdin go to the host with the deploy (their hash differed), t
   const stored = await readFile(join(vault, ".tako/secrets.json"), "utf8");
   assert.ok(!stored.includes("postgres://db/prod"), "encrypted at rest locally");
   assert.equal((await stat(join(vault, ".tako/keys/production"))).mode & 0o777, 0o600);
-  const list = await user.tako(["secrets", "list", "--json"], { cwd: vault });
+  const list = await env.user.tako(["secrets", "list", "--json"], { cwd: vault });
   assert.deepEqual(JSON.parse(list.stdout).envs, { production: ["DB_URL"] });
 
-  const early = await user.tako(["secrets", "sync", "--ci"], { cwd: vault });
+  const early = await env.user.tako(["secrets", "sync", "--ci"], { cwd: vault });
   assert.equal(early.code, 0, early.stderr);
   assert.match(
     early.stdout,
@@ -237,13 +160,13 @@ test("secrets from stdin go to the host with the deploy (their hash differed), t
   };
   assert.equal(await hashOnHost(), "");
   // The deploy sends them at the barrier, before the release command and the rollout.
-  await user.tako(["deploy", "--ci"], { cwd: vault });
+  await env.user.tako(["deploy", "--ci"], { cwd: vault });
   assert.equal(await hashOnHost(), secretsHash({ DB_URL: "postgres://db/prod" }));
-  const again = await user.tako(["secrets", "sync", "--ci"], { cwd: vault });
+  const again = await env.user.tako(["secrets", "sync", "--ci"], { cwd: vault });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /✓ local: already in sync/);
 
-  const noValue = await user.tako(["secrets", "set", "EMPTY"], { cwd: vault, input: "" });
+  const noValue = await env.user.tako(["secrets", "set", "EMPTY"], { cwd: vault, input: "" });
   assert.equal(noValue.code, 1);
   assert.match(noValue.stderr, /no value for EMPTY on stdin\n {2}→ Pipe it in/);
 });
