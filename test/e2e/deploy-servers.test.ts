@@ -65,11 +65,7 @@ async function appWith(name: string, release: string): Promise<string> {
 const dataDir = (host: TestHost, app: string) => join(host.paths.appDir(app, "production"), "data/app");
 
 test("the release command runs once, on the leader, with the secrets in its environment", async () => {
-  // (mkdir: agentd does not create TAKO_DATA_DIR before a first release command yet)
-  const app = await appWith(
-    "migrate",
-    'mkdir -p "$TAKO_DATA_DIR" && echo "$TAKO_BUILD $DB_PASSWORD" >> "$TAKO_DATA_DIR/migrations.log"',
-  );
+  const app = await appWith("migrate", 'echo "$TAKO_BUILD $DB_PASSWORD" >> "$TAKO_DATA_DIR/migrations.log"');
   const set = await user.tako(["secrets", "set", "DB_PASSWORD"], { cwd: app, input: "hunter2" });
   assert.equal(set.code, 0, set.stderr);
   const r = await user.tako(["deploy", "--ci", "--json"], { cwd: app, timeoutMs: 300_000 });
