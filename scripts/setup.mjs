@@ -12,6 +12,11 @@ export const TEST_PACKAGES = [
   { command: "curl", pkg: "curl" },
   { command: "systemd-analyze", pkg: "systemd" },
   { command: "openssl", pkg: "openssl" },
+  // The CLI's end-to-end tests: a throwaway OpenSSH server on loopback (packages/testkit/src/sshd.ts),
+  // its keys, and git for release versions.
+  { command: "/usr/sbin/sshd", pkg: "openssh-server" },
+  { command: "ssh-keygen", pkg: "openssh-client" },
+  { command: "git", pkg: "git" },
 ];
 
 /**
