@@ -1,12 +1,10 @@
+import { checkAppEnv, checkRoute, MAX_ROUTES } from "@tako/appspec";
 import { TakoError } from "@tako/errors";
 import type { StoredRoutes } from "../store/route-store.js";
-import { type Deployment, deploymentKey, isValidName } from "../upstream/deployment.js";
+import { type Deployment, deploymentKey } from "../upstream/deployment.js";
 import type { DeploymentDirectory } from "../upstream/deployment-directory.js";
 import { parseRoutePattern, type RoutePattern } from "./route-pattern.js";
 import { type Route, RouteTable } from "./route-table.js";
-
-/** Largest number of patterns one deployment may have. */
-export const MAX_ROUTES_PER_DEPLOYMENT = 256;
 
 export interface RouteRegistryDeps {
   readonly directory: DeploymentDirectory;
@@ -70,11 +68,12 @@ export class RouteRegistry {
 
   setRoutes(app: string, env: string, routes: readonly string[]): Promise<void> {
     return this.#serialize(async () => {
-      checkNames(app, env);
-      if (routes.length > MAX_ROUTES_PER_DEPLOYMENT) {
+      // The same rules the CLI and agentd apply (@tako/appspec), then the edge's own parse.
+      checkAppEnv({ app, env });
+      if (routes.length > MAX_ROUTES) {
         throw new TakoError(
           "ROUTE_INVALID",
-          `${app}/${env} has ${routes.length} routes; at most ${MAX_ROUTES_PER_DEPLOYMENT} are allowed`,
+          `${app}/${env} has ${routes.length} routes; at most ${MAX_ROUTES} are allowed`,
           { metadata: { app, env } },
         );
       }
@@ -82,6 +81,9 @@ export class RouteRegistry {
       const texts: string[] = [];
       for (const raw of routes) {
         if (raw.trim() === "") continue; // empty patterns are ignored, as in the original
+        checkRouteOrRefuse(raw);
+        // Parsed from the pattern as sent: appspec's normalized form lowercases the path too,
+        // and request paths are matched case-sensitively.
         const pattern = parseRoutePattern(raw);
         if (texts.includes(pattern.text)) continue;
         patterns.push(pattern);
@@ -113,7 +115,7 @@ export class RouteRegistry {
   /** Drops every route of {app}/{env}; false when it had none. */
   removeRoutes(app: string, env: string): Promise<boolean> {
     return this.#serialize(async () => {
-      checkNames(app, env);
+      checkAppEnv({ app, env });
       const key = deploymentKey(app, env);
       const next = this.#entries.filter((e) => deploymentKey(e.app, e.env) !== key);
       if (next.length === this.#entries.length) return false;
@@ -145,17 +147,17 @@ export class RouteRegistry {
   }
 }
 
-function checkNames(app: string, env: string): void {
-  for (const [what, value] of [
-    ["app", app],
-    ["env", env],
-  ] as const) {
-    if (!isValidName(value)) {
-      throw new TakoError(
-        "INVALID_ARGUMENT",
-        `"${value.slice(0, 80)}" is not a valid ${what} name: use 1-63 characters of a-z, 0-9 and "-", starting with a letter`,
-        { metadata: { [what]: value.slice(0, 80) } },
-      );
+/** appspec's route check, its INVALID_ARGUMENT reported as ROUTE_INVALID (the edge's reason). */
+function checkRouteOrRefuse(route: string): void {
+  try {
+    checkRoute(route);
+  } catch (err) {
+    if (TakoError.is(err, "INVALID_ARGUMENT")) {
+      throw new TakoError("ROUTE_INVALID", err.message, {
+        metadata: { route: route.slice(0, 200) },
+        cause: err,
+      });
     }
+    throw err;
   }
 }

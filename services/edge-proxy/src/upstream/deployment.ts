@@ -34,13 +34,6 @@ export interface Deployment {
 
 export const deploymentKey = (app: string, env: string) => `${app}/${env}`;
 
-const NAME = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** App and env names: 1-63 chars of [a-z0-9-], starting with a letter, not ending with "-". */
-export function isValidName(name: string): boolean {
-  return NAME.test(name);
-}
-
 /** Picks the next healthy instance, round robin; undefined when none is healthy. */
 export function nextUpstream(deployment: Deployment): Upstream | undefined {
   const list = deployment.upstreams;
