@@ -82,7 +82,8 @@ test("--install ships the bundle, installs the units and starts the launcher whe
   // The daemons run from the installed bundle, not from this checkout.
   const processes = await processesMentioning(lib);
   assert.ok(processes.length >= 2, `launcher and agentd run from ${lib}: ${JSON.stringify(processes)}`);
-  assert.equal(out.info.daemons[0].pid, processes.find((p) => p.argv.some((a) => a.includes("agentd")))?.pid);
+  const agentd = out.info.daemons.find((d: { name: string }) => d.name === "agentd");
+  assert.equal(agentd?.pid, processes.find((p) => p.argv.some((a) => a.includes("agentd")))?.pid);
 
   const again = await add("box", ["--install"]);
   assert.equal(again.code, 0, again.stderr);
