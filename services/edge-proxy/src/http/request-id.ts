@@ -1,19 +1,18 @@
 import { randomFillSync } from "node:crypto";
 
-const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
-const ID_LENGTH = 16;
-// Random bytes are drawn 4 KiB at a time: one syscall per 256 ids, not one per request.
+const ID_BYTES = 12; // 16 characters of base64url, 96 bits of randomness
+// Random bytes are drawn 4 KiB at a time: one syscall per 341 ids, not one per request.
 const pool = Buffer.alloc(4096);
 let offset = pool.length;
 
-/** A fresh 16-character id (64-symbol alphabet, 96 bits of randomness). */
+/** A fresh 16-character id (base64url, 96 bits of randomness). */
 export function newRequestId(): string {
-  if (offset + ID_LENGTH > pool.length) {
+  if (offset + ID_BYTES > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  let id = "";
-  for (let i = 0; i < ID_LENGTH; i++) id += ALPHABET[(pool[offset++] as number) & 63];
+  const id = pool.toString("base64url", offset, offset + ID_BYTES);
+  offset += ID_BYTES;
   return id;
 }
 
