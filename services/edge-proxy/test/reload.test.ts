@@ -3,6 +3,7 @@
 // generation drains softly (Connection: close, idle connections closed) while the successor
 // accepts on the same sockets.
 import assert from "node:assert/strict";
+import * as http2 from "node:http2";
 import * as https from "node:https";
 import { after, before, test } from "node:test";
 import { processesMentioning, sleep, waitFor } from "@tako/testkit";
@@ -110,6 +111,66 @@ test(`${RELOADS} reloads of edge-proxy under HTTPS keep-alive load: zero errors,
   await waitFor(() => edge.master.pids.length === 1, { what: "old generations to exit", timeoutMs: 30_000 });
   await waitFor(async () => (await helperPids()).length === 1, {
     what: "old helpers to exit",
+    timeoutMs: 30_000,
+  });
+});
+
+test(`HTTP/2 clients through ${RELOADS} reloads: only refused streams (never processed), and retried they all succeed`, async () => {
+  let running = true;
+  const stats = { ok: 0, retried: 0, failures: [] as string[] };
+  // A client as browsers behave: a session that got GOAWAY takes no new streams, and a stream
+  // refused by GOAWAY (REFUSED_STREAM: guaranteed unprocessed, RFC 9113 §8.7) is sent again.
+  const loop = async () => {
+    let session: http2.ClientHttp2Session | undefined;
+    const open = () => {
+      const s = http2.connect(`https://127.0.0.1:${edge.httpsPort}`, {
+        ca: edge.ca.certPem,
+        servername: "load.test",
+      });
+      s.on("error", () => undefined);
+      s.on("goaway", () => {
+        if (session === s) session = undefined;
+      });
+      return s;
+    };
+    const once = (s: http2.ClientHttp2Session) =>
+      new Promise<"ok" | "refused" | string>((resolve) => {
+        const req = s.request({ ":path": "/h2", ":authority": "load.test" });
+        let status = 0;
+        req.on("response", (h) => {
+          status = Number(h[":status"]);
+        });
+        req.on("data", () => undefined);
+        req.on("end", () => resolve(status === 200 ? "ok" : `status ${status}`));
+        req.on("error", (err) => resolve(/REFUSED_STREAM/.test(err.message) ? "refused" : err.message));
+      });
+    while (running) {
+      session ??= open();
+      const result = await once(session).catch((err: Error) => err.message);
+      if (result === "ok") stats.ok++;
+      else if (result === "refused" || /GOAWAY|destroyed/.test(result)) {
+        stats.retried++;
+        session = undefined;
+      } else stats.failures.push(result);
+    }
+    session?.close();
+  };
+  const loops = Array.from({ length: 6 }, loop);
+  for (let i = 0; i < RELOADS; i++) {
+    await sleep(400);
+    await edge.master.reload();
+  }
+  await sleep(500);
+  running = false;
+  await Promise.all(loops);
+  assert.deepEqual(
+    stats.failures,
+    [],
+    `${stats.failures.length} failures, ${stats.ok} ok, ${stats.retried} retried`,
+  );
+  assert.ok(stats.ok >= 500, `${stats.ok} requests`);
+  await waitFor(async () => edge.master.pids.length === 1 && (await helperPids()).length === 1, {
+    what: "old generations and their helpers to exit",
     timeoutMs: 30_000,
   });
 });
