@@ -177,31 +177,22 @@ function launch(name, { command, args, env }, cwd) {
   };
 }
 
+/** The benchmark certificate (ECDSA P-256, from a throwaway CA), made as the edge's tests make theirs. */
 async function makeCertificate(at) {
-  const cert = join(at, "bench.pem");
-  const key = join(at, "bench.key");
-  await execute("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=bench.test",
-    "-addext",
-    "subjectAltName=DNS:bench.test",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]);
-  const combined = join(at, "bench-combined.pem");
-  await writeFile(combined, (await readFile(cert, "utf8")) + (await readFile(key, "utf8")));
-  return { cert, key, combined, certPem: await readFile(cert, "utf8"), keyPem: await readFile(key, "utf8") };
+  const { createTestCa } = await import(join(REPO_ROOT, "services/edge-proxy/dist/test/helpers/certs.js"));
+  const ca = await createTestCa();
+  try {
+    const issued = await ca.issue(["bench.test"]);
+    const cert = join(at, "bench.pem");
+    const key = join(at, "bench.key");
+    const combined = join(at, "bench-combined.pem");
+    await writeFile(cert, issued.certPem);
+    await writeFile(key, issued.keyPem, { mode: 0o600 });
+    await writeFile(combined, issued.certPem + issued.keyPem, { mode: 0o600 });
+    return { cert, key, combined, certPem: issued.certPem, keyPem: issued.keyPem };
+  } finally {
+    await ca.cleanup();
+  }
 }
 
 function execute(command, args) {
