@@ -74,7 +74,7 @@ export function instanceHooks(d: Deployment): InstanceHooks {
           if (instance.process) {
             events.emit(instanceEvent(instance, "exited"));
             d.note(
-              `instance ${instance.id} ${phase.exit ? describeExit(phase.exit) : "stopped"}`,
+              `instance ${instance.id} exited (${phase.exit ? describeExit(phase.exit) : "stopped"})`,
               instance.id,
             );
           }

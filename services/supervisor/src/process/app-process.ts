@@ -29,7 +29,7 @@ export interface AppProcess {
 }
 
 export function describeExit(exit: ProcessExit): string {
-  if (!exit.known) return "exited (status unknown: it was adopted after a supervisor reload)";
+  if (!exit.known) return "exit status unknown: adopted after a supervisor reload";
   return exit.signal ? `terminated by ${exit.signal}` : `exit code ${exit.code}`;
 }
 

@@ -1,0 +1,112 @@
+// The supervisor's own reload keeps every app serving: the new generation adopts the running
+// instances (same processes, same ports), so requests routed from WatchEndpoints never fail.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, test } from "node:test";
+import { InstanceState } from "@tako/proto";
+import { isAlive, processesMentioning, sleep, waitFor } from "@tako/testkit";
+import { httpGet } from "./helpers/http.js";
+import { TestRouter } from "./helpers/router.js";
+import { collect, connect, type SupervisorHost, startSupervisorHost } from "./helpers/supervisor.js";
+
+let sv: SupervisorHost;
+before(async () => {
+  sv = await startSupervisorHost();
+});
+after(() => sv?.stop());
+
+async function healthyPids(client = sv.client): Promise<number[]> {
+  const { apps } = await client.status({ app: "reloady", env: "production" });
+  return (apps[0]?.instances ?? [])
+    .filter((i) => i.state === InstanceState.HEALTHY)
+    .map((i) => i.pid)
+    .sort();
+}
+
+async function reloadSupervisor(): Promise<number> {
+  const before = await sv.host.pidOf("supervisor");
+  process.kill(before, "SIGHUP");
+  return waitFor(
+    async () => {
+      const pid = await sv.host.pidOf("supervisor").catch(() => before);
+      return pid !== before ? pid : undefined;
+    },
+    { what: "a new supervisor generation", timeoutMs: 30_000 },
+  );
+}
+
+test("three reloads under load fail no request and keep the same app processes", async () => {
+  const messages = await sv.deploy({
+    app: "reloady",
+    version: "v1",
+    fixture: "crashy",
+    vars: { RELEASE_LABEL: "v1" },
+  });
+  assert.ok(messages.at(-1)?.done);
+  await sv.client.scale({ app: "reloady", env: "production", instances: 2 });
+  const instancePids = await healthyPids();
+  assert.equal(instancePids.length, 2);
+
+  const router = new TestRouter(sv.client, "reloady");
+  router.start();
+  await waitFor(() => router.endpoints.length === 2, { what: "two endpoints from WatchEndpoints" });
+  const load = router.load(4);
+  const supervisorPids = [await sv.host.pidOf("supervisor")];
+  for (let i = 0; i < 3; i++) {
+    await sleep(300);
+    supervisorPids.push(await reloadSupervisor());
+    // Ownership moved: the new generation answers Status with the adopted instances.
+    assert.deepEqual(await healthyPids(), instancePids);
+  }
+  await waitFor(() => load.stats.ok > 500, { what: "500 requests", timeoutMs: 60_000 });
+  await sleep(300);
+  await load.stop();
+
+  assert.deepEqual(
+    load.stats.failures,
+    [],
+    `${load.stats.failures.length} of ${load.stats.ok} requests failed`,
+  );
+  assert.equal(new Set(supervisorPids).size, 4, `supervisor PIDs: ${supervisorPids.join(" → ")}`);
+  assert.deepEqual([...load.stats.pids].sort(), instancePids, "only the original instances answered");
+  for (const pid of supervisorPids.slice(0, -1)) {
+    await waitFor(() => !isAlive(pid), { what: `old supervisor ${pid} to exit`, timeoutMs: 30_000 });
+  }
+  assert.ok(router.snapshots >= 2, "the watch reconnected to the successors and started with a snapshot");
+  await router.stop();
+});
+
+test("after the reloads, adopted instances are still watched: output is logged and a crash is replaced", async () => {
+  const { client, channel } = connect(sv.host);
+  try {
+    const { apps } = await client.status({ app: "reloady", env: "production" });
+    const instances = apps[0]?.instances ?? [];
+    assert.equal(instances.length, 2);
+    const [first, second] = instances;
+    assert.ok(first && second);
+    const marker = `after-reload-${randomBytes(4).toString("hex")}`;
+    await httpGet(first.port, `/log?line=${marker}`, { host: "reloady.example.com" });
+    await waitFor(
+      async () => {
+        const batches = await collect(client.logs({ app: "reloady", env: "production", tailLines: 200 }));
+        return batches.flatMap((b) => b.entries).some((e) => e.text === marker);
+      },
+      { what: "the line printed after the reloads in the app's log" },
+    );
+
+    await httpGet(second.port, "/crash", { host: "reloady.example.com" }).catch(() => undefined);
+    const replaced = await waitFor(
+      async () => {
+        const pids = await healthyPids(client);
+        return pids.length === 2 && !pids.includes(second.pid) ? pids : undefined;
+      },
+      { what: "the crashed instance to be replaced", timeoutMs: 30_000 },
+    );
+    assert.ok(replaced.includes(first.pid), "the other instance kept running");
+    const running = await processesMentioning(sv.host.root);
+    const instanceProcs = running.filter((p) => p.argv.some((arg) => arg.includes("entrypoints/server.js")));
+    assert.equal(instanceProcs.length, 2, instanceProcs.map((p) => p.argv.join(" ")).join("\n"));
+  } finally {
+    channel.close();
+  }
+});
