@@ -77,7 +77,7 @@ test("three reloads under load fail no request and keep the same app processes",
 });
 
 test("after the reloads, adopted instances are still watched: output is logged and a crash is replaced", async () => {
-  const { client, channel } = connect(sv.host);
+  const { client, channel } = connect(sv.host.socket("supervisor"));
   try {
     const { apps } = await client.status({ app: "reloady", env: "production" });
     const instances = apps[0]?.instances ?? [];

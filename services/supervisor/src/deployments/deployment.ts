@@ -82,9 +82,12 @@ export class Deployment {
     return [...this.instances.values()].filter((i) => i.live).sort((a, b) => idleness(b) - idleness(a));
   }
 
-  /** A server line in the app's log. */
+  /** A server line in the app's log (one entry per line of `text`). */
   note(text: string, instanceId = ""): void {
-    this.appLog.append({ timeMs: Date.now(), source: "server", instanceId, text });
+    const timeMs = Date.now();
+    for (const line of text.split("\n")) {
+      if (line !== "") this.appLog.append({ timeMs, source: "server", instanceId, text: line });
+    }
   }
 
   view(): AppEndpointsView {
@@ -177,7 +180,11 @@ export class Deployment {
     } catch (err) {
       await instance.kill();
       this.instances.delete(instance.id);
-      this.note(`instance ${instance.id} failed to start: ${(err as Error).message}`, instance.id);
+      // The first line says why; the startup output is in the log already, line by line.
+      this.note(
+        `instance ${instance.id} failed to start: ${(err as Error).message.split("\n", 1)[0]}`,
+        instance.id,
+      );
       throw err;
     } finally {
       this.#starts.delete(start);

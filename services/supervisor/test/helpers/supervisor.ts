@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
+import type { HostPaths } from "@tako/daemon";
 import { type ApplyResponse, type ReleaseSpec, ReleaseSpecSchema, SupervisorService } from "@tako/proto";
 import { createRpcChannel, createRpcClient, type RpcChannel } from "@tako/rpc";
 import { startTestHost, type TestHost } from "@tako/testkit";
@@ -26,8 +27,9 @@ export interface DeployOptions {
   readonly startupTimeoutMs?: number;
 }
 
-export function connect(host: TestHost): { client: SupervisorClient; channel: RpcChannel } {
-  const channel = createRpcChannel(host.socket("supervisor"), { timeoutMs: 120_000 });
+/** A client on a supervisor socket (its stable path). */
+export function connect(socketPath: string): { client: SupervisorClient; channel: RpcChannel } {
+  const channel = createRpcChannel(socketPath, { timeoutMs: 120_000 });
   return { client: createRpcClient(SupervisorService, channel), channel };
 }
 
@@ -37,8 +39,9 @@ export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-export async function releaseSpec(host: TestHost, o: DeployOptions): Promise<ReleaseSpec> {
-  const releaseDir = await installRelease(host.paths, { app: o.app, version: o.version, fixture: o.fixture });
+/** Installs the fixture as a release of {app}/production and describes it as agentd would. */
+export async function releaseSpec(paths: HostPaths, o: DeployOptions): Promise<ReleaseSpec> {
+  const releaseDir = await installRelease(paths, { app: o.app, version: o.version, fixture: o.fixture });
   return create(ReleaseSpecSchema, {
     app: o.app,
     env: "production",
@@ -54,12 +57,12 @@ export async function releaseSpec(host: TestHost, o: DeployOptions): Promise<Rel
 
 export async function startSupervisorHost(): Promise<SupervisorHost> {
   const host = await startTestHost({ daemons: ["supervisor"] });
-  const { client, channel } = connect(host);
+  const { client, channel } = connect(host.socket("supervisor"));
   return {
     host,
     client,
     async deploy(o) {
-      return collect(client.apply({ release: await releaseSpec(host, o) }));
+      return collect(client.apply({ release: await releaseSpec(host.paths, o) }));
     },
     async stop() {
       channel.close();
