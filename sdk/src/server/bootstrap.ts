@@ -1,4 +1,4 @@
-import { closeSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 
 /** The bootstrap envelope the supervisor writes to fd 3 (one JSON document, then EOF). */
 export interface Bootstrap {
@@ -19,10 +19,27 @@ export class BootstrapError extends Error {
 }
 
 /**
+ * Whether `fd` is a pipe or socket handed to us. Without one, Node's own descriptors take the
+ * low numbers (fd 3 is its epoll instance): reading or closing those would break the process,
+ * so anything else is refused.
+ */
+export function isHandedPipe(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isSocket() || st.isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Reads fd 3 to EOF. Blocking on purpose: nothing else can happen before the envelope is known,
  * and the supervisor writes it right after spawning.
  */
 export function readBootstrapFd(fd = 3): string {
+  if (!isHandedPipe(fd)) {
+    throw new BootstrapError(`fd ${fd} is not open: this entrypoint must be started by the Tako supervisor`);
+  }
   const chunks: Buffer[] = [];
   let total = 0;
   const buf = Buffer.allocUnsafe(64 * 1024);
@@ -37,11 +54,8 @@ export function readBootstrapFd(fd = 3): string {
     }
   } catch (err) {
     if (err instanceof BootstrapError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
     throw new BootstrapError(
-      code === "EBADF"
-        ? "fd 3 is not open: this entrypoint must be started by the Tako supervisor"
-        : `cannot read fd 3 (${code ?? (err as Error).message})`,
+      `cannot read fd ${fd} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   } finally {
     try {
