@@ -1,7 +1,10 @@
 // The SDK's server entrypoint as a real process, driven exactly as the supervisor drives it.
 import assert from "node:assert/strict";
+import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { call, type Started, startEntrypoint, TOKEN } from "./helpers.js";
+import { fileURLToPath } from "node:url";
+import { call, FIXTURES, type Started, startEntrypoint, TOKEN } from "./helpers.js";
 
 describe("a fetch-handler app", () => {
   let app: Started;
@@ -54,6 +57,8 @@ describe("a fetch-handler app", () => {
     const res = await call(port, "/throw", { headers: { host: "app.example.com" } });
     assert.equal(res.status, 500);
     assert.deepEqual(JSON.parse(res.body), { error: "Internal Server Error" });
+    for (let i = 0; i < 100 && !app.output().includes("handler exploded"); i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.match(app.output(), /handler exploded/);
     assert.equal((await call(port, "/info", { headers: { host: "app.example.com" } })).status, 200);
   });
@@ -140,4 +145,26 @@ test("a malformed envelope, or none at all, stops the process with a clear messa
   const none = await startEntrypoint("fetch-app.mjs", null);
   assert.equal(await none.exited, 1);
   assert.match(none.output(), /fd 3 is not open: this entrypoint must be started by the Tako supervisor/);
+});
+
+test("an app whose node_modules/tako.sh links to the SDK (a release) shares the entrypoint's secrets", async () => {
+  // The supervisor's layout: the entrypoint is the SDK's real path, the app reaches the SDK through
+  // a symlink. Both must load one module instance (nodejs/node#51142 once broke that).
+  const dir = await mkdtemp("/tmp/tk-sdk-");
+  try {
+    await mkdir(join(dir, "node_modules"));
+    await symlink(fileURLToPath(new URL("../../", import.meta.url)), join(dir, "node_modules/tako.sh"));
+    await copyFile(join(FIXTURES, "fetch-app.mjs"), join(dir, "app.mjs"));
+    const app = await startEntrypoint(join(dir, "app.mjs"));
+    try {
+      assert.ok(app.port, app.output());
+      const res = await call(app.port, "/info", { headers: { host: "app.example.com" } });
+      assert.deepEqual(JSON.parse(res.body).secrets, { NAME: "Ada" });
+    } finally {
+      app.child.kill("SIGKILL");
+      await app.exited;
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -22,6 +22,7 @@ export interface Started {
  * readiness read from fd 4, a clean environment.
  */
 export function startEntrypoint(
+  /** A fixture name, or an absolute path. */
   app: string,
   /** null: no fd 3 at all. */
   envelope: string | null = JSON.stringify({
@@ -32,7 +33,7 @@ export function startEntrypoint(
   }),
 ): Promise<Started> {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [ENTRYPOINT, `${FIXTURES}${app}`], {
+  const child = spawn(process.execPath, [ENTRYPOINT, app.startsWith("/") ? app : `${FIXTURES}${app}`], {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", TAKO_APP_NAME: "sdktest" },
     stdio: envelope === null ? ["ignore", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe", "pipe"],
   });

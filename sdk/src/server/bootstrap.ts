@@ -25,7 +25,10 @@ export class BootstrapError extends Error {
  */
 export function isHandedPipe(fd: number): boolean {
   try {
-    const st = fstatSync(fd);
+    // bigint: a plain fstat of a socket or FIFO leaves Node 20's shared stat array saying
+    // "socket", and the module resolver's realpath then stops following symlinks
+    // (nodejs/node#51142): the app's `tako.sh` would load as a second copy without the secrets.
+    const st = fstatSync(fd, { bigint: true });
     return st.isSocket() || st.isFIFO();
   } catch {
     return false;
