@@ -1,7 +1,8 @@
 // Per-process state of an app instance. The server entrypoint fills it in from the bootstrap
 // envelope (fd 3) before the app's entry module is imported, so app code sees it from its first
-// line. The entrypoint and the app share this module instance: the app's `tako.sh` resolves to
-// the same file (same realpath) as the entrypoint's relative import.
+// line. It lives on a global symbol rather than in this module's scope: the supervisor runs a
+// bundled copy of the entrypoint (one file starts faster than a module graph), and the app's
+// own `import … from "tako.sh"` loads this package; both must see one state.
 
 export interface RuntimeState {
   /** Secrets from the envelope, frozen; empty outside a Tako instance. */
@@ -16,10 +17,17 @@ export interface RuntimeState {
   port: number;
 }
 
-export const runtimeState: RuntimeState = {
-  secrets: Object.freeze({}),
-  storages: Object.freeze({}),
-  instanceId: "",
-  version: "",
-  port: 0,
-};
+const KEY = Symbol.for("tako.sh/runtime-state");
+const holder = globalThis as { [KEY]?: RuntimeState };
+
+if (!holder[KEY]) {
+  holder[KEY] = {
+    secrets: Object.freeze({}),
+    storages: Object.freeze({}),
+    instanceId: "",
+    version: "",
+    port: 0,
+  };
+}
+
+export const runtimeState: RuntimeState = holder[KEY];

@@ -103,8 +103,7 @@ test("after the reloads, adopted instances are still watched: output is logged a
       { what: "the crashed instance to be replaced", timeoutMs: 30_000 },
     );
     assert.ok(replaced.includes(first.pid), "the other instance kept running");
-    const running = await processesMentioning(sv.host.root);
-    const instanceProcs = running.filter((p) => p.argv.some((arg) => arg.includes("entrypoints/server.js")));
+    const instanceProcs = await processesMentioning(sv.host.paths.appDir("reloady", "production"));
     assert.equal(instanceProcs.length, 2, instanceProcs.map((p) => p.argv.join(" ")).join("\n"));
   } finally {
     channel.close();

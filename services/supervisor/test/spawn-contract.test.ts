@@ -118,7 +118,9 @@ describe("a TypeScript fetch-handler app", () => {
     assert.match(compiled, /readyAt/);
     assert.doesNotMatch(compiled, /interface Reply/, "types are gone");
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
-    assert.ok(cmdline.includes(compiledEntryPath(releaseDir, "src/index.ts")), cmdline.join(" "));
+    assert.equal(cmdline[2], compiledEntryPath(releaseDir, "src/index.ts"));
+    // The SDK entrypoint runs as the one-file bundle the supervisor made at start.
+    assert.match(cmdline[1] ?? "", new RegExp(`^${sv.host.paths.runDir}/sdk/sdk-server-[0-9a-f]{16}\\.mjs$`));
   });
 
   test("has a clean environment without secrets, as its own user", async () => {

@@ -17,9 +17,7 @@ after(() => sv?.stop());
 
 /** Instances of one app still running. */
 async function appProcesses(app: string): Promise<string[]> {
-  return (await processesMentioning(sv.host.paths.appDir(app, "production")))
-    .filter((p) => p.argv.some((a) => a.includes("entrypoints/server.js")))
-    .map((p) => p.argv.join(" "));
+  return (await processesMentioning(sv.host.paths.appDir(app, "production"))).map((p) => p.argv.join(" "));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<TakoError> {

@@ -17,6 +17,7 @@ import { isSameLiveProcess } from "../process/proc-stat.js";
 import { type Release, validateRelease } from "../release.js";
 import { appDirs } from "../spawn/app-dirs.js";
 import { FifoPool } from "../spawn/fifo-pool.js";
+import { bundleSdkEntrypoint } from "../spawn/sdk-bundle.js";
 import { StateStore } from "../store/state-store.js";
 
 export interface FleetOptions {
@@ -79,6 +80,13 @@ export class Fleet {
   async start(): Promise<void> {
     const store = new StateStore(this.#options.paths.stateDir);
     this.#store = store;
+    // Without the bundle, spawns use the SDK's module graph: correct, a few ms slower.
+    const bundleDir = join(this.#options.paths.runDir, "sdk");
+    await bundleSdkEntrypoint(this.#options.sdkEntrypoint, bundleDir).then(
+      (path) => this.#launcher.useSdkEntrypoint(path),
+      (err: unknown) =>
+        this.#log.warn("cannot bundle the SDK entrypoint; using it unbundled", { error: err }),
+    );
     const lease = new Lease(store);
     this.#lease = lease;
     if (lease.tryAcquire()) {

@@ -30,9 +30,16 @@ export interface LauncherOptions {
 export class InstanceLauncher {
   readonly #options: LauncherOptions;
   readonly #users = new AppUsers();
+  #sdkEntrypoint: string;
 
   constructor(options: LauncherOptions) {
     this.#options = options;
+    this.#sdkEntrypoint = options.sdkEntrypoint;
+  }
+
+  /** Spawns use this entrypoint from now on (the bundled one, once it is built). */
+  useSdkEntrypoint(path: string): void {
+    this.#sdkEntrypoint = path;
   }
 
   /**
@@ -79,7 +86,7 @@ export class InstanceLauncher {
     const spawned = await spawnInstance({
       release,
       entry: prepared.entry,
-      sdkEntrypoint: this.#options.sdkEntrypoint,
+      sdkEntrypoint: this.#sdkEntrypoint,
       instanceId: instance.id,
       env: instanceEnv(release, {
         dataDir: prepared.dirs.dataDir,

@@ -3,6 +3,7 @@ import { dirname, extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { TakoError } from "@tako/errors";
 import type { Plugin } from "esbuild";
+import { runEsbuild } from "./esbuild-runner.js";
 
 const TS_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 
@@ -44,16 +45,7 @@ const importMetaPlugin: Plugin = {
  * so an existing compiled file is reused. Compilation errors fail the release with esbuild's
  * messages (file:line: text).
  */
-export function prepareEntry(releaseDir: string, main: string): Promise<string> {
-  // One compilation at a time: esbuild's service process is stopped after each, so none is left.
-  const run = queue.then(() => compile(releaseDir, main));
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-let queue: Promise<unknown> = Promise.resolve();
-
-async function compile(releaseDir: string, main: string): Promise<string> {
+export async function prepareEntry(releaseDir: string, main: string): Promise<string> {
   const source = join(releaseDir, main);
   if (!isTypeScript(main)) return source;
   const out = compiledEntryPath(releaseDir, main);
@@ -64,10 +56,9 @@ async function compile(releaseDir: string, main: string): Promise<string> {
     )
   )
     return out;
-  const esbuild = await import("esbuild");
-  let result: Awaited<ReturnType<typeof esbuild.build>>;
+  let files: Awaited<ReturnType<typeof runEsbuild>>;
   try {
-    result = await esbuild.build({
+    files = await runEsbuild({
       entryPoints: [source],
       absWorkingDir: releaseDir,
       bundle: true,
@@ -77,7 +68,6 @@ async function compile(releaseDir: string, main: string): Promise<string> {
       target: "node20",
       outfile: out,
       sourcemap: "linked",
-      write: false,
       logLevel: "silent",
       plugins: [importMetaPlugin],
     });
@@ -89,13 +79,10 @@ async function compile(releaseDir: string, main: string): Promise<string> {
       .map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text))
       .join("\n");
     throw new TakoError("RELEASE_INVALID", `cannot compile ${main}:\n${detail || (err as Error).message}`);
-  } finally {
-    await esbuild.stop();
   }
   await mkdir(dirname(out), { recursive: true, mode: 0o755 });
   // Written under temporary names and renamed, so a concurrent spawn never runs half a file.
   const suffix = `.${process.pid}.tmp`;
-  const files = result.outputFiles ?? [];
   for (const file of files) {
     await writeFile(`${file.path}${suffix}`, file.contents, { mode: 0o644 });
     await chmod(`${file.path}${suffix}`, 0o644);

@@ -3,6 +3,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
+/** The spares are replenished this long after one is taken, once the new instance is up. */
+const REFILL_DELAY_MS = 250;
+
 export interface FifoPair {
   readonly out: string;
   readonly err: string;
@@ -44,7 +47,8 @@ export class FifoPool {
     } else {
       execFileSync("mkfifo", ["-m", "0600", target.out, target.err]);
     }
-    this.#refill();
+    // Refilled a little later: spawning mkfifo now would delay the app's own spawn.
+    setTimeout(() => this.#refill(), REFILL_DELAY_MS).unref();
     return target;
   }
 

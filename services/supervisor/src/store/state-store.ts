@@ -71,9 +71,13 @@ interface InstanceRow {
 }
 
 /**
- * The supervisor's SQLite state under stateDir (WAL, synchronous FULL: a row is on disk before
- * the RPC that wrote it is acknowledged). Two supervisor generations may open it at once during
- * a reload; the lease row says which one owns the app processes.
+ * The supervisor's SQLite state under stateDir, in WAL mode. Deployment rows (releases, desired
+ * counts) are written with synchronous FULL: on disk before the RPC that wrote them is
+ * acknowledged, power loss included. Instance rows describe live processes, which a power loss
+ * ends anyway: they only need to survive a crash of the supervisor process, which WAL with
+ * synchronous NORMAL guarantees without an fsync on the cold-start path. Two supervisor
+ * generations may open the database at once during a reload; the lease row says which one owns
+ * the app processes.
  */
 export class StateStore {
   readonly #db: Database.Database;
@@ -85,13 +89,23 @@ export class StateStore {
     this.#box = SecretBox.open(join(stateDir, "supervisor.key"));
     this.#db = new Database(join(stateDir, "supervisor.db"));
     this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
+    this.#db.pragma("synchronous = NORMAL");
     this.#db.pragma("busy_timeout = 5000");
     this.#migrate();
   }
 
   close(): void {
     this.#db.close();
+  }
+
+  /** Runs a write with synchronous FULL (fsync before it returns). */
+  #durably(write: () => void): void {
+    this.#db.pragma("synchronous = FULL");
+    try {
+      write();
+    } finally {
+      this.#db.pragma("synchronous = NORMAL");
+    }
   }
 
   #migrate(): void {
@@ -167,21 +181,23 @@ export class StateStore {
   commitRelease(release: Release, generation: number, defaultDesired: number): void {
     const { secrets, ...rest } = release;
     const sealed = this.#box.seal(JSON.stringify(secrets), `${release.app}/${release.env}`);
-    this.#db
-      .prepare(
-        `INSERT INTO deployments (app, env, desired, release_json, secrets, generation, stopped, last_error)
+    this.#durably(() =>
+      this.#db
+        .prepare(
+          `INSERT INTO deployments (app, env, desired, release_json, secrets, generation, stopped, last_error)
          VALUES (@app, @env, @desired, @json, @sealed, @generation, 0, '')
          ON CONFLICT (app, env) DO UPDATE SET release_json = @json, secrets = @sealed,
            generation = @generation, stopped = 0, last_error = ''`,
-      )
-      .run({
-        app: release.app,
-        env: release.env,
-        desired: defaultDesired,
-        json: JSON.stringify(rest),
-        sealed,
-        generation,
-      });
+        )
+        .run({
+          app: release.app,
+          env: release.env,
+          desired: defaultDesired,
+          json: JSON.stringify(rest),
+          sealed,
+          generation,
+        }),
+    );
   }
 
   setDesired(app: string, env: string, desired: number): void {
@@ -201,7 +217,7 @@ export class StateStore {
   }
 
   deleteDeployment(app: string, env: string): void {
-    this.#db.prepare("DELETE FROM deployments WHERE app = ? AND env = ?").run(app, env);
+    this.#durably(() => this.#db.prepare("DELETE FROM deployments WHERE app = ? AND env = ?").run(app, env));
   }
 
   // Instances
