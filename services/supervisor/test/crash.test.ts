@@ -1,8 +1,11 @@
 // Health: a crashing instance, and one that stops answering its probe, are replaced; watchers
-// of instance events see the exit with its status.
+// of instance events see the exit with its status; a replacement that keeps failing is retried
+// with backoff until it starts.
 import assert from "node:assert/strict";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { InstanceEventType, InstanceState, type WatchInstanceEventsResponse } from "@tako/proto";
+import { AppState, InstanceEventType, InstanceState, type WatchInstanceEventsResponse } from "@tako/proto";
 import { isAlive, waitFor } from "@tako/testkit";
 import { httpGet } from "./helpers/http.js";
 import { collect, type SupervisorHost, startSupervisorHost } from "./helpers/supervisor.js";
@@ -95,4 +98,30 @@ test("an instance that stops answering its probe is killed and replaced", async 
   } finally {
     if (isAlive(hung.pid)) process.kill(hung.pid, "SIGKILL");
   }
+});
+
+test("an instance that keeps failing to start is retried with backoff, and recovers", async () => {
+  const first = await healthyInstance();
+  const crashFile = join(sv.host.paths.appDir("crashy", "production"), "data/app/crash-on-start");
+  await writeFile(crashFile, "");
+  await httpGet(first.port, "/crash", { host: "crashy.example.com" }).catch(() => undefined);
+  const notes = async () =>
+    (await collect(sv.client.logs({ app: "crashy", env: "production", tailLines: 200 })))
+      .flatMap((b) => b.entries)
+      .map((e) => e.text);
+  await waitFor(async () => (await notes()).includes("next start attempt in 2000 ms"), {
+    what: "a second, longer backoff",
+    timeoutMs: 30_000,
+  });
+  const { apps } = await sv.client.status({ app: "crashy", env: "production" });
+  assert.equal(apps[0]?.state, AppState.ERROR);
+  assert.match(apps[0]?.lastError ?? "", /exiting at start, as crash-on-start asks/);
+  assert.ok((await notes()).includes("next start attempt in 1000 ms"));
+  await rm(crashFile);
+  const recovered = await healthyInstance();
+  assert.notEqual(recovered.id, first.id);
+  assert.equal(
+    (await sv.client.status({ app: "crashy", env: "production" })).apps[0]?.state,
+    AppState.RUNNING,
+  );
 });

@@ -109,3 +109,34 @@ test("after the reloads, adopted instances are still watched: output is logged a
     channel.close();
   }
 });
+
+test("a supervisor killed with SIGKILL is restarted, and the new one adopts the running instances", async () => {
+  const before = await healthyPids();
+  assert.equal(before.length, 2);
+  const dead = await sv.host.pidOf("supervisor");
+  process.kill(dead, "SIGKILL");
+  const { client, channel } = connect(sv.host.socket("supervisor"));
+  try {
+    await waitFor(
+      async () => {
+        const pid = await sv.host.pidOf("supervisor").catch(() => dead);
+        return pid !== dead;
+      },
+      { what: "the launcher to restart the supervisor", timeoutMs: 30_000 },
+    );
+    assert.deepEqual(await healthyPids(client), before, "the same processes serve, adopted");
+    for (const pid of before) assert.ok(isAlive(pid));
+    const { apps } = await client.status({ app: "reloady", env: "production" });
+    const marker = `after-crash-${randomBytes(4).toString("hex")}`;
+    await httpGet(apps[0]?.instances[0]?.port ?? 0, `/log?line=${marker}`, { host: "reloady.example.com" });
+    await waitFor(
+      async () =>
+        (await collect(client.logs({ app: "reloady", env: "production", tailLines: 50 })))
+          .flatMap((b) => b.entries)
+          .some((e) => e.text === marker),
+      { what: "output written after the crash to reach the log" },
+    );
+  } finally {
+    channel.close();
+  }
+});

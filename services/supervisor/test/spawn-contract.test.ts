@@ -14,10 +14,15 @@ import { httpGet } from "./helpers/http.js";
 import { type SupervisorHost, startSupervisorHost } from "./helpers/supervisor.js";
 
 const SECRETS = { GREETING_NAME: "Ada", API_TOKEN: "tk_live_3f9a8b7c6d5e4f3a2b1c" };
-const isRoot = process.getuid?.() === 0;
 
 let sv: SupervisorHost;
 before(async () => {
+  // Per-app users are part of the contract: they exist only under a root supervisor.
+  assert.equal(
+    process.getuid?.(),
+    0,
+    "these tests must run as root (the supervisor switches to per-app users)",
+  );
   sv = await startSupervisorHost();
 });
 after(() => sv?.stop());
@@ -75,12 +80,10 @@ async function assertCleanProcess(app: string, pid: number, extraVars: Record<st
     assert.ok(!Object.values(env).some((v) => v?.includes(secret)), "no secret in the environment");
     assert.ok(!cmdline.includes(secret), "no secret in argv");
   }
-  if (isRoot) {
-    const uid = await uidOf(pid);
-    assert.notEqual(uid, 0, "the app does not run as root");
-    assert.equal(uid, await passwdUid(appUserName(app, "production")));
-    assert.equal((await stat(join(appDir, "data/app"))).uid, uid, "TAKO_DATA_DIR belongs to the app's user");
-  }
+  const uid = await uidOf(pid);
+  assert.notEqual(uid, 0, "the app does not run as root");
+  assert.equal(uid, await passwdUid(appUserName(app, "production")));
+  assert.equal((await stat(join(appDir, "data/app"))).uid, uid, "TAKO_DATA_DIR belongs to the app's user");
 }
 
 describe("a TypeScript fetch-handler app", () => {
@@ -187,6 +190,37 @@ describe("an Express app", () => {
       assert.equal(res.status, 403);
       assert.equal(res.headers["x-tako-internal-token"], undefined);
       assert.deepEqual(JSON.parse(res.body), { error: "Forbidden" });
+    }
+  });
+});
+
+describe("new secrets for the same release", () => {
+  test("Apply of the same version with new secrets restarts the instances with them", async () => {
+    const { pid: before } = await onlyInstance("tsfetch");
+    const messages = await sv.deploy({
+      app: "tsfetch",
+      version: "v1",
+      fixture: "ts-fetch",
+      vars: { GREETING_STYLE: "plain" },
+      secrets: { ...SECRETS, GREETING_NAME: "Grace" },
+    });
+    assert.deepEqual([messages.at(-1)?.newInstances, messages.at(-1)?.oldInstances], [1, 1]);
+    const after = await onlyInstance("tsfetch");
+    assert.notEqual(after.pid, before);
+    const res = await httpGet(after.port, "/", { host: "tsfetch.example.com" });
+    assert.equal(JSON.parse(res.body).greeting, "Hello, Grace.");
+  });
+
+  test("each app's release and data are closed to other apps' users", {
+    skip: !isRoot && "needs root",
+  }, async () => {
+    for (const app of ["tsfetch", "expressapp"]) {
+      const appDir = sv.host.paths.appDir(app, "production");
+      const st = await stat(appDir);
+      assert.equal(st.mode & 0o007, 0, `${appDir} is closed to others`);
+      const user = appUserName(app, "production");
+      const group = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.startsWith(`${user}:`));
+      assert.equal(st.gid, Number(group?.split(":")[2]), `${appDir} belongs to the app's own group`);
     }
   });
 });

@@ -132,7 +132,7 @@ export class Deployment {
         this.note(`rolling out release ${version}`);
         try {
           const result = await rollOut(this, prepared, generation, {
-            target: Math.max(this.desired, 1),
+            target: Math.min(Math.max(this.desired, 1), this.ctx.config.maxInstances),
             stabilityMs: this.ctx.config.rolloutStabilityMs,
             progress: (detail) => {
               this.note(detail);
@@ -210,7 +210,9 @@ export class Deployment {
     const prepared = this.prepared;
     if (!prepared || this.stopped || this.#life.signal.aborted) return;
     const current = () => this.liveInstances().filter((i) => i.generation === this.generation);
-    while (current().length < this.desired) {
+    // A count stored under a higher limit (the host shrank) is clamped, not refused.
+    const target = Math.min(this.desired, this.ctx.config.maxInstances);
+    while (current().length < target) {
       try {
         await this.startInstance(prepared, this.generation);
       } catch (err) {
@@ -227,11 +229,11 @@ export class Deployment {
       }
     }
     // At 0, running instances stop one by one as they go idle (onProbed), not here.
-    if (this.desired === 0) return;
-    for (const extra of current().slice(0, Math.max(0, current().length - this.desired))) {
+    if (target === 0) return;
+    for (const extra of current().slice(0, Math.max(0, current().length - target))) {
       await this.drainInstance(extra);
     }
-    if (current().length >= this.desired) {
+    if (current().length >= target) {
       for (const outdated of this.liveInstances().filter((i) => i.generation !== this.generation)) {
         await this.drainInstance(outdated);
       }
