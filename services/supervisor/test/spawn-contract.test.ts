@@ -211,9 +211,7 @@ describe("new secrets for the same release", () => {
     assert.equal(JSON.parse(res.body).greeting, "Hello, Grace.");
   });
 
-  test("each app's release and data are closed to other apps' users", {
-    skip: !isRoot && "needs root",
-  }, async () => {
+  test("each app's release and data are closed to other apps' users", async () => {
     for (const app of ["tsfetch", "expressapp"]) {
       const appDir = sv.host.paths.appDir(app, "production");
       const st = await stat(appDir);
