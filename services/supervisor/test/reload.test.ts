@@ -50,7 +50,8 @@ test("three reloads under load fail no request and keep the same app processes",
   const router = new TestRouter(sv.client, "reloady");
   router.start();
   await waitFor(() => router.endpoints.length === 2, { what: "two endpoints from WatchEndpoints" });
-  const load = router.load(4);
+  // Every request makes the app print one numbered line: none may be lost across the handovers.
+  const load = router.load(4, (n) => `/log?line=request-${n}`);
   const supervisorPids = [await sv.host.pidOf("supervisor")];
   for (let i = 0; i < 3; i++) {
     await sleep(300);
@@ -73,6 +74,17 @@ test("three reloads under load fail no request and keep the same app processes",
     await waitFor(() => !isAlive(pid), { what: `old supervisor ${pid} to exit`, timeoutMs: 30_000 });
   }
   assert.ok(router.snapshots >= 2, "the watch reconnected to the successors and started with a snapshot");
+  const logged = await waitFor(
+    async () => {
+      const lines = (await collect(sv.client.logs({ app: "reloady", env: "production" })))
+        .flatMap((b) => b.entries)
+        .filter((e) => e.text.startsWith("request-"));
+      return lines.length >= load.stats.ok ? lines : undefined;
+    },
+    { what: "every request's line in the log", timeoutMs: 15_000 },
+  );
+  assert.equal(new Set(logged.map((e) => e.text)).size, logged.length, "no line twice");
+  assert.equal(logged.length, load.stats.ok, "no line lost");
   await router.stop();
 });
 

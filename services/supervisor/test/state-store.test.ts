@@ -1,5 +1,5 @@
 // The supervisor's SQLite state: releases with encrypted secrets, desired counts, and the lease
-// that says which supervisor generation owns the app processes.
+// that says which supervisor generation owns the app processes (and whether it adopted them).
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -61,7 +61,11 @@ test("the lease goes to one generation at a time; a dead holder loses it", async
     assert.ok(!store.tryAcquireLease(next, alive), "the holder is alive");
     assert.ok(store.tryAcquireLease(old, alive), "the holder may take it again");
     store.releaseLease(next);
-    assert.deepEqual(store.leaseHolder(), old, "only the holder can release it");
+    assert.deepEqual(store.leaseHolder(), { ...old, adopted: false }, "only the holder can release it");
+    store.markLeaseAdopted(next);
+    assert.equal(store.leaseHolder()?.adopted, false, "only the holder can say it adopted the processes");
+    store.markLeaseAdopted(old);
+    assert.equal(store.leaseHolder()?.adopted, true);
     store.releaseLease(old);
     assert.equal(store.leaseHolder(), undefined);
     assert.ok(store.tryAcquireLease(next, alive));

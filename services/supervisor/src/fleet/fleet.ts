@@ -20,6 +20,14 @@ import { FifoPool } from "../spawn/fifo-pool.js";
 import { bundleSdkEntrypoint } from "../spawn/sdk-bundle.js";
 import { StateStore } from "../store/state-store.js";
 
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 export interface FleetOptions {
   readonly paths: HostPaths;
   readonly config: DeploymentConfig & { readonly probeTimeoutMs: number };
@@ -102,22 +110,15 @@ export class Fleet {
   async #takeOver(store: StateStore): Promise<void> {
     const startedAt = Date.now();
     const records = store.instances();
-    this.#fifos.prepare(new Set(records.flatMap((r) => [r.outFifo, r.errFifo])));
-    this.#fifos.warm();
-    for (const record of store.deployments()) {
+    const deployments = store.deployments();
+    for (const record of deployments) {
       const d = this.#deployment(record.app, record.env);
       d.desired = record.desired;
       d.generation = record.generation;
       d.stopped = record.stopped;
       d.lastError = record.lastError;
-      if (record.release) {
-        try {
-          d.prepared = await this.#launcher.prepare(record.release, { grant: false });
-        } catch (err) {
-          d.lastError = `release ${record.release.version} cannot be restored: ${(err as Error).message}`;
-        }
-      }
     }
+    // Adopt first, synchronously: the predecessor stops reading app output once we say so.
     let adopted = 0;
     for (const record of records) {
       const d = this.#deployments.get(deploymentKey(record.app, record.env));
@@ -132,10 +133,22 @@ export class Fleet {
         if (record.phase === "draining") d?.background(() => d.drainInstance(instance));
         continue;
       }
-      if (isSameLiveProcess(record.pid, record.startTicks)) process.kill(-record.pid, "SIGKILL");
+      if (isSameLiveProcess(record.pid, record.startTicks)) killGroup(record.pid);
       store.deleteInstance(record.id);
       FifoPool.remove({ out: record.outFifo, err: record.errFifo });
       d?.note(`instance ${record.id} exited while no supervisor watched it`, record.id);
+    }
+    this.#lease?.markAdopted();
+    this.#fifos.prepare(new Set(records.flatMap((r) => [r.outFifo, r.errFifo])));
+    this.#fifos.warm();
+    for (const record of deployments) {
+      if (!record.release) continue;
+      const d = this.#deployment(record.app, record.env);
+      try {
+        d.prepared = await this.#launcher.prepare(record.release, { grant: false });
+      } catch (err) {
+        d.lastError = `release ${record.release.version} cannot be restored: ${(err as Error).message}`;
+      }
     }
     this.#ownership = { kind: "owner" };
     this.#becomeOwner();

@@ -43,12 +43,20 @@ export class Lease {
     this.#store.releaseLease(this.me);
   }
 
-  /** After releasing: waits until a successor holds the lease, up to `timeoutMs`. */
+  /** Says that this holder has adopted the processes (its output readers are open). */
+  markAdopted(): void {
+    this.#store.markLeaseAdopted(this.me);
+  }
+
+  /**
+   * After releasing: waits until a successor holds the lease and has adopted the processes, up to
+   * `timeoutMs`, so that app output always has a reader.
+   */
   async waitForSuccessor(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const holder = this.#store.leaseHolder();
-      if (holder && holder.pid !== this.me.pid && alive(holder)) return true;
+      if (holder?.adopted && holder.pid !== this.me.pid && alive(holder)) return true;
       await sleep(POLL_MS);
     }
     return false;

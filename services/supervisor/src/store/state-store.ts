@@ -41,6 +41,8 @@ export interface InstanceRecord {
 export interface LeaseHolder {
   readonly pid: number;
   readonly startTicks: string;
+  /** Set once the holder has adopted the recorded processes. */
+  readonly adopted?: boolean;
 }
 
 interface DeploymentRow {
@@ -139,7 +141,8 @@ export class StateStore {
         token TEXT NOT NULL, phase TEXT NOT NULL, started_at INTEGER NOT NULL,
         out_fifo TEXT NOT NULL, err_fifo TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS lease (
-        id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, start_ticks TEXT NOT NULL);
+        id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, start_ticks TEXT NOT NULL,
+        adopted INTEGER NOT NULL DEFAULT 0);
       INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '${SCHEMA_VERSION}');
     `);
   }
@@ -263,10 +266,12 @@ export class StateStore {
   // Lease: which supervisor generation owns the app processes
 
   leaseHolder(): LeaseHolder | undefined {
-    const row = this.#db.prepare("SELECT pid, start_ticks FROM lease WHERE id = 1").get() as
-      | { pid: number; start_ticks: string }
+    const row = this.#db.prepare("SELECT pid, start_ticks, adopted FROM lease WHERE id = 1").get() as
+      | { pid: number; start_ticks: string; adopted: number }
       | undefined;
-    return row && row.pid !== 0 ? { pid: row.pid, startTicks: row.start_ticks } : undefined;
+    return row && row.pid !== 0
+      ? { pid: row.pid, startTicks: row.start_ticks, adopted: row.adopted === 1 }
+      : undefined;
   }
 
   /**
@@ -279,11 +284,17 @@ export class StateStore {
       if (holder && !(holder.pid === me.pid && holder.startTicks === me.startTicks) && isAlive(holder))
         return false;
       this.#db
-        .prepare("INSERT OR REPLACE INTO lease (id, pid, start_ticks) VALUES (1, ?, ?)")
+        .prepare("INSERT OR REPLACE INTO lease (id, pid, start_ticks, adopted) VALUES (1, ?, ?, 0)")
         .run(me.pid, me.startTicks);
       return true;
     });
     return acquire.immediate();
+  }
+
+  markLeaseAdopted(me: LeaseHolder): void {
+    this.#db
+      .prepare("UPDATE lease SET adopted = 1 WHERE id = 1 AND pid = ? AND start_ticks = ?")
+      .run(me.pid, me.startTicks);
   }
 
   /** Gives the lease up (only if we hold it), so a successor can take it at once. */

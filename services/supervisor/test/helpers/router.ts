@@ -71,14 +71,21 @@ export class TestRouter {
     });
   }
 
-  /** `concurrency` loops of GET / until stopped; returns the stats and a stop function. */
-  load(concurrency: number): { stats: LoadStats; stop: () => Promise<void> } {
+  /**
+   * `concurrency` loops of GET until stopped (request n goes to `path(n)`, default "/"); returns
+   * the stats and a stop function.
+   */
+  load(
+    concurrency: number,
+    path: (n: number) => string = () => "/",
+  ): { stats: LoadStats; stop: () => Promise<void> } {
     const stats: LoadStats = { ok: 0, failures: [], pids: new Set(), releases: new Set() };
     let running = true;
+    let sent = 0;
     const loops = Array.from({ length: concurrency }, async () => {
       while (running) {
         try {
-          const res = await this.get("/");
+          const res = await this.get(path(sent++));
           if (res.status !== 200) stats.failures.push(`status ${res.status}: ${res.body.slice(0, 200)}`);
           else {
             const body = JSON.parse(res.body) as { pid: number; release: string };
