@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerHandlerFailure } from "./handler-failure.js";
 import {
   answerInternal,
   type InstanceStatus,
@@ -103,12 +104,7 @@ export class AppServer {
     try {
       this.#options.listener(req, res);
     } catch (err) {
-      console.error("tako.sh: the request listener threw:", err);
-      if (!res.headersSent) {
-        const body = '{"error":"Internal Server Error"}';
-        res.writeHead(500, { "content-type": "application/json", "content-length": body.length });
-        res.end(body);
-      } else res.destroy();
+      answerHandlerFailure(res, "the request listener threw", err);
     }
   }
 }

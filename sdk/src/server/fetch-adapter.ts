@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { FetchHandler } from "../types.js";
+import { answerHandlerFailure } from "./handler-failure.js";
 import { TOKEN_HEADER } from "./internal-endpoint.js";
 
 // Loaded only for fetch-handler apps: Request/Response (undici) cost ~20 ms to load, which a
@@ -23,12 +24,7 @@ async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerRes
     response = await handler(toRequest(req, abort.signal));
     if (!(response instanceof Response)) throw new TypeError("the fetch handler did not return a Response");
   } catch (err) {
-    console.error("tako.sh: the fetch handler failed:", err);
-    if (!res.headersSent) {
-      const body = '{"error":"Internal Server Error"}';
-      res.writeHead(500, { "content-type": "application/json", "content-length": body.length });
-      res.end(body);
-    } else res.destroy();
+    answerHandlerFailure(res, "the fetch handler failed", err);
     return;
   }
   await writeResponse(req, res, response);

@@ -76,6 +76,8 @@ export class Instance {
   #lastProbeFailure = "";
   #onPurpose = false;
   #stopped: Promise<void> | undefined;
+  /** Checks of untilHealthy() callers, run after every phase change. */
+  readonly #waiters = new Set<() => void>();
   readonly #init: InstanceInit;
 
   constructor(init: InstanceInit) {
@@ -166,8 +168,6 @@ export class Instance {
       check();
     });
   }
-
-  readonly #waiters = new Set<() => void>();
 
   /**
    * Takes the instance out of traffic and stops it: grace, SIGTERM, up to drainTimeoutMs for

@@ -11,8 +11,8 @@ const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 function randomString(length: number, alphabet: string): string {
   const bytes = randomBytes(length);
   let out = "";
-  // 256 is a multiple of both alphabets' sizes (32 and 64 would be; 36 is not, so reduce bias
-  // by rejecting the tail): good enough for ids; the token alphabet (64) has no bias at all.
+  // The token alphabet (64 symbols) divides 256 exactly: no bias. For ids (36 symbols) the
+  // modulo bias is negligible; they only need to be unique on a host.
   for (const b of bytes) out += alphabet[b % alphabet.length];
   return out;
 }
