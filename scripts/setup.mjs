@@ -11,6 +11,8 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const TEST_PACKAGES = [
   { command: "curl", pkg: "curl" },
   { command: "systemd-analyze", pkg: "systemd" },
+  // The supervisor creates a user per app when it runs as root.
+  { command: "useradd", pkg: "passwd" },
 ];
 
 export function step(text) {
