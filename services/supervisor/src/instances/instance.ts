@@ -75,6 +75,8 @@ export class Instance {
   #probing: Promise<void> = Promise.resolve();
   #lastProbeFailure = "";
   #onPurpose = false;
+  /** Handed over: this supervisor no longer records, publishes or reports anything about it. */
+  #released = false;
   #stopped: Promise<void> | undefined;
   /** Checks of untilHealthy() callers, run after every phase change. */
   readonly #waiters = new Set<() => void>();
@@ -208,6 +210,7 @@ export class Instance {
    */
   async release(): Promise<void> {
     this.#onPurpose = true;
+    this.#released = true;
     this.#probeAbort.abort();
     await this.#probing;
     this.process?.release();
@@ -233,6 +236,7 @@ export class Instance {
   #setPhase(phase: InstancePhase): void {
     const previous = this.#phase;
     this.#phase = phase;
+    if (this.#released) return;
     this.#init.hooks.changed(this, previous);
     for (const waiter of [...this.#waiters]) waiter();
   }
