@@ -59,12 +59,75 @@ export const REASONS = {
   },
   HOST_NOT_RUNNING: { kind: "failed_precondition", hint: "Start it with `tako server start --root <dir>`." },
   CONFIG_INVALID: { kind: "invalid_argument", hint: "Fix the configuration as the message says and retry." },
+  ALREADY_EXISTS: { kind: "already_exists", hint: "Use another name, or remove the existing one first." },
 
-  // supervisor: app processes (spawn, health, rollouts, scale, wake)
+  // Release artifacts (packages/artifact)
+  ARTIFACT_REJECTED: {
+    kind: "invalid_argument",
+    hint: "Rebuild the artifact with `tako deploy`; nothing was written on the server.",
+  },
+
+  // Deploys and apps (agentd)
+  DEPLOY_LOCKED: {
+    kind: "aborted",
+    hint: "Another deploy of this app and environment is running; wait for it and retry.",
+  },
+  DEPLOY_FAILED: {
+    kind: "failed_precondition",
+    hint: "The previous release keeps serving; fix the cause and deploy again.",
+  },
+  INSTALL_FAILED: {
+    kind: "failed_precondition",
+    hint: "Make sure package-lock.json matches package.json (run `npm install` locally) and deploy again.",
+  },
+  RELEASE_COMMAND_FAILED: {
+    kind: "failed_precondition",
+    hint: "Fix the release command and deploy again; the previous release keeps serving.",
+  },
   APP_NOT_FOUND: {
     kind: "not_found",
-    hint: "Deploy the app to this host first, or check the app and environment names.",
+    hint: "Deploy it first with `tako deploy`, or check the app and --env names.",
   },
+  RELEASE_NOT_FOUND: {
+    kind: "not_found",
+    hint: "List the releases kept on the host with `tako releases list`.",
+  },
+  // The tako CLI: app config, build, secrets, SSH and remote servers
+  APP_CONFIG_NOT_FOUND: {
+    kind: "not_found",
+    hint: "Run `tako init` in your app's directory, or point to the file with `-c <path>`.",
+  },
+  SERVER_NOT_FOUND: {
+    kind: "not_found",
+    hint: "Add it with `tako servers add <name> <user@host>`; `tako servers list` shows the known ones.",
+  },
+  SSH_HOST_KEY_UNKNOWN: {
+    kind: "failed_precondition",
+    hint: "Check the fingerprint on the server, then add the host key to ~/.ssh/known_hosts.",
+  },
+  SSH_HOST_KEY_CHANGED: {
+    kind: "failed_precondition",
+    hint: "If the server was reinstalled, check its new fingerprint there and replace the old known_hosts entry.",
+  },
+  SSH_AUTH_FAILED: {
+    kind: "unauthenticated",
+    hint: "Pass your key with --ssh-key, add it to your ssh-agent, or authorize it on the server.",
+  },
+  SSH_CONNECT_FAILED: { kind: "unavailable", hint: "Check the host, the port and that sshd runs there." },
+  SECRETS_KEY_MISSING: {
+    kind: "failed_precondition",
+    hint: "Copy the environment's key from a teammate into .tako/keys/<env>, or set the secrets again.",
+  },
+  SECRETS_INVALID: { kind: "invalid_argument", hint: "Fix .tako/secrets.json or set the secret again." },
+  BUILD_FAILED: {
+    kind: "failed_precondition",
+    hint: "Fix the build (its output is above) and deploy again.",
+  },
+  HOST_INSTALL_FAILED: {
+    kind: "failed_precondition",
+    hint: "Read the installer's output above; run `tako servers add … --install` again once it is fixed.",
+  },
+  // supervisor: app processes (spawn, health, rollouts, scale, wake); APP_NOT_FOUND is agentd's
   APP_STOPPED: { kind: "failed_precondition", hint: "Deploy the app again to start it." },
   RELEASE_INVALID: {
     kind: "invalid_argument",
