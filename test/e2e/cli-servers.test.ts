@@ -53,7 +53,8 @@ test("servers add checks SSH and agentd, then saves the server; list and remove 
   const out = JSON.parse(r.stdout);
   assert.equal(out.server.name, "local");
   assert.equal(out.info.rootDir, host.root, "ServerInfo came from the host behind sshd");
-  assert.equal(out.info.daemons[0].pid, await host.pidOf("agentd"));
+  const agentd = out.info.daemons.find((d: { name: string }) => d.name === "agentd");
+  assert.equal(agentd?.pid, await host.pidOf("agentd"));
   const saved = await readFile(join(user.takoHome, "config.toml"), "utf8");
   assert.match(saved, /\[servers\.local\]/);
   assert.match(saved, new RegExp(`port = ${sshd.port}`));
