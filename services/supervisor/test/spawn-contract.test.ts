@@ -61,7 +61,12 @@ async function passwdUid(user: string): Promise<number | undefined> {
 }
 
 /** What every instance must show: the contract's environment, and no secret anywhere. */
-async function assertCleanProcess(app: string, pid: number, extraVars: Record<string, string>) {
+async function assertCleanProcess(
+  app: string,
+  version: string,
+  pid: number,
+  extraVars: Record<string, string>,
+) {
   const env = await environOf(pid);
   const appDir = sv.host.paths.appDir(app, "production");
   assert.deepEqual(env, {
@@ -74,6 +79,7 @@ async function assertCleanProcess(app: string, pid: number, extraVars: Record<st
     TAKO_APP_NAME: app,
     TAKO_INTERNAL_SOCKET: internalSocketPath(sv.host.paths, app, "production"),
     TAKO_DATA_DIR: join(appDir, "data/app"),
+    TAKO_BUILD: version,
   });
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
   for (const secret of Object.values(SECRETS)) {
@@ -127,7 +133,7 @@ describe("a TypeScript fetch-handler app", () => {
   });
 
   test("has a clean environment without secrets, as its own user", async () => {
-    await assertCleanProcess("tsfetch", pid, { GREETING_STYLE: "plain" });
+    await assertCleanProcess("tsfetch", "v1", pid, { GREETING_STYLE: "plain" });
   });
 
   test("the probe token never reaches app code", async () => {
@@ -164,7 +170,7 @@ describe("an Express app", () => {
   });
 
   test("has a clean environment without secrets, as its own user", async () => {
-    await assertCleanProcess("expressapp", pid, {});
+    await assertCleanProcess("expressapp", "r1", pid, {});
   });
 
   test("its own /status cannot pass for the SDK's, even echoing the token header", async () => {

@@ -84,8 +84,8 @@ test("a wake that times out fails with the startup output attached", async () =>
 test("bad releases are refused before anything runs, and change nothing", async () => {
   const good = await releaseSpec(sv.host.paths, { app: "strict", version: "v1", fixture: "crashy" });
   const cases: [string, Partial<typeof good>, string, RegExp][] = [
-    ["an invalid app name", { app: "Bad_Name" }, "INVALID_ARGUMENT", /invalid app name "Bad_Name"/],
-    ["an invalid version", { version: "../v1" }, "INVALID_ARGUMENT", /invalid release version/],
+    ["an invalid app name", { app: "Bad_Name" }, "INVALID_ARGUMENT", /app name "Bad_Name" is invalid/],
+    ["an invalid version", { version: "../v1" }, "INVALID_ARGUMENT", /release version "\.\.\/v1" is invalid/],
     [
       "a release outside releases/",
       { releaseDir: "/etc" },
@@ -99,7 +99,18 @@ test("bad releases are refused before anything runs, and change nothing", async 
       /must be a path inside the release/,
     ],
     ["a missing entry", { main: "nope.mjs" }, "RELEASE_INVALID", /nope\.mjs does not exist in release v1/],
-    ["a bad variable name", { vars: { "BAD-NAME": "x" } }, "RELEASE_INVALID", /not a valid variable name/],
+    [
+      "a bad variable name",
+      { vars: { "BAD-NAME": "x" } },
+      "INVALID_ARGUMENT",
+      /vars name "BAD-NAME" is invalid/,
+    ],
+    [
+      "a variable Tako sets",
+      { vars: { PORT: "80" } },
+      "INVALID_ARGUMENT",
+      /PORT is set by Tako and cannot be a var/,
+    ],
   ];
   for (const [what, change, reason, message] of cases) {
     const err = await rejection(collect(sv.client.apply({ release: { ...good, ...change } })));

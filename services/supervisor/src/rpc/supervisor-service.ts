@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { checkName } from "@tako/appspec";
 import { TakoError } from "@tako/errors";
 import {
   type ApplyResponse,
@@ -17,7 +18,6 @@ import type { Fleet } from "../fleet/fleet.js";
 import { AppLog } from "../logs/app-log.js";
 import { readHistory } from "../logs/log-history.js";
 import type { LogLine } from "../logs/log-line.js";
-import { assertName } from "../names.js";
 import { AsyncQueue } from "../streams/async-queue.js";
 import {
   appEndpointsMessage,
@@ -31,8 +31,8 @@ import {
 const LOG_BATCH = 500;
 
 function assertDeployment(app: string, env: string): void {
-  assertName(app, "app");
-  assertName(env, "env");
+  checkName("app", app);
+  checkName("env", env);
 }
 
 /** Thin handlers of tako.v1.SupervisorService: decode, call the fleet, encode. */
@@ -97,8 +97,8 @@ export function supervisorServiceRoutes(fleet: Fleet) {
       },
 
       async status(req) {
-        if (req.app !== "") assertName(req.app, "app");
-        if (req.env !== "") assertName(req.env, "env");
+        if (req.app !== "") checkName("app", req.app);
+        if (req.env !== "") checkName("env", req.env);
         const apps = await fleet.status(req.app, req.env);
         return create(SupervisorServiceStatusResponseSchema, { apps: apps.map(appStatusMessage) });
       },
@@ -154,7 +154,7 @@ export function supervisorServiceRoutes(fleet: Fleet) {
       },
 
       async *watchInstanceEvents(req, ctx) {
-        if (req.app !== "") assertName(req.app, "app");
+        if (req.app !== "") checkName("app", req.app);
         for await (const event of await fleet.watchInstanceEvents(req.app, ctx.signal)) {
           yield instanceEventMessage(event);
         }

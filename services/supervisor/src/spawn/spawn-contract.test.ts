@@ -25,6 +25,7 @@ test("the environment is the release's vars plus the contract, which vars cannot
     "PATH",
     "PORT",
     "TAKO_APP_NAME",
+    "TAKO_BUILD",
     "TAKO_DATA_DIR",
     "TAKO_INTERNAL_SOCKET",
   ]);
@@ -34,6 +35,7 @@ test("the environment is the release's vars plus the contract, which vars cannot
   assert.equal(env.NODE_ENV, "production");
   assert.equal(env.ENV, "staging");
   assert.equal(env.TAKO_APP_NAME, "shop");
+  assert.equal(env.TAKO_BUILD, "v3");
   assert.ok(!Object.values(env).includes("k-123"), "no secret in the environment");
 });
 

@@ -35,8 +35,9 @@ export interface InstanceEnvOptions {
 /**
  * The complete environment of an app process: the release's variables, then the contract
  * (which a variable cannot override): ENV, NODE_ENV=production, HOST=127.0.0.1, PORT=0,
- * TAKO_APP_NAME, TAKO_INTERNAL_SOCKET, TAKO_DATA_DIR, and PATH (node's own directory first).
- * Nothing is inherited from the supervisor.
+ * TAKO_APP_NAME, TAKO_INTERNAL_SOCKET, TAKO_DATA_DIR, TAKO_BUILD (the release version; all of
+ * them @tako/appspec's RESERVED_VARS), and PATH (node's own directory first). Nothing is
+ * inherited from the supervisor.
  */
 export function instanceEnv(release: Release, options: InstanceEnvOptions): Record<string, string> {
   return {
@@ -49,6 +50,7 @@ export function instanceEnv(release: Release, options: InstanceEnvOptions): Reco
     TAKO_APP_NAME: release.app,
     TAKO_INTERNAL_SOCKET: options.internalSocket,
     TAKO_DATA_DIR: options.dataDir,
+    TAKO_BUILD: release.version,
   };
 }
 
