@@ -17,6 +17,8 @@ export const TEST_PACKAGES = [
   { command: "/usr/sbin/sshd", pkg: "openssh-server" },
   { command: "ssh-keygen", pkg: "openssh-client" },
   { command: "git", pkg: "git" },
+  // The supervisor creates a user per app when it runs as root.
+  { command: "useradd", pkg: "passwd" },
 ];
 
 /**

@@ -82,8 +82,10 @@ test("--install ships the bundle, installs the units and starts the launcher whe
   // The daemons run from the installed bundle, not from this checkout.
   const processes = await processesMentioning(lib);
   assert.ok(processes.length >= 2, `launcher and agentd run from ${lib}: ${JSON.stringify(processes)}`);
-  const agentd = out.info.daemons.find((d: { name: string }) => d.name === "agentd");
-  assert.equal(agentd?.pid, processes.find((p) => p.argv.some((a) => a.includes("agentd")))?.pid);
+  for (const daemon of out.info.daemons as { name: string; pid: number }[]) {
+    const proc = processes.find((p) => p.argv.some((a) => a.includes(`/services/${daemon.name}/`)));
+    assert.equal(daemon.pid, proc?.pid, `${daemon.name} runs from ${lib}`);
+  }
 
   const again = await add("box", ["--install"]);
   assert.equal(again.code, 0, again.stderr);

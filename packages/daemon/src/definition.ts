@@ -25,6 +25,14 @@ export interface DaemonContext<C> {
   listenTcp(options: ListenTcpOptions): Promise<object>;
 }
 
+/**
+ * Why a worker generation is stopping: "replaced" by a successor that already owns the socket
+ * (a reload), "stop" (the master stops the daemon), "signal" (SIGTERM/SIGINT to the worker itself)
+ * or "orphaned" (its master went away). A daemon that keeps state outside its process (the
+ * supervisor's app processes) hands it over on "replaced" and tears it down otherwise.
+ */
+export type StopReason = "replaced" | "stop" | "signal" | "orphaned";
+
 export interface ServiceHealth {
   readonly status: ServingStatus;
   readonly detail?: string;
@@ -37,7 +45,7 @@ export interface ServiceHealth {
 export interface DaemonService {
   routes(router: ConnectRouter): void;
   start(signal: AbortSignal): Promise<void>;
-  stop(deadlineMs: number): Promise<void>;
+  stop(deadlineMs: number, reason: StopReason): Promise<void>;
   /** Health beyond "the process answers"; default SERVING while serving. */
   health?(): ServiceHealth;
 }

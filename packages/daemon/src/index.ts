@@ -4,6 +4,7 @@ export type {
   DaemonService,
   ListenTcpOptions,
   ServiceHealth,
+  StopReason,
 } from "./definition.js";
 export {
   COMMON_FLAGS,

@@ -10,7 +10,13 @@ import {
   stableSocketPath,
   swapSymlink,
 } from "@tako/rpc";
-import type { DaemonContext, DaemonDefinition, DaemonService, ListenTcpOptions } from "./definition.js";
+import type {
+  DaemonContext,
+  DaemonDefinition,
+  DaemonService,
+  ListenTcpOptions,
+  StopReason,
+} from "./definition.js";
 import { COMMON_FLAGS, type DaemonConfig, type FlagSpecs, parseFlags } from "./flags.js";
 import { isMasterMessage, type WorkerMessage } from "./ipc.js";
 import { createLogger } from "./logger.js";
@@ -109,7 +115,7 @@ export async function runWorker<S extends FlagSpecs>(
 
   let draining: Promise<void> | undefined;
   const lifetime = new AbortController();
-  const drain = (reason: "replaced" | "stop" | "signal" | "orphaned"): Promise<void> => {
+  const drain = (reason: StopReason): Promise<void> => {
     if (draining) return draining;
     phase = "draining";
     const deadlineMs = definition.drainDeadlineMs ?? 30_000;
@@ -122,7 +128,7 @@ export async function runWorker<S extends FlagSpecs>(
       }
       await server.drain({ graceMs: reason === "replaced" ? 500 : 0, deadlineMs });
       lifetime.abort();
-      await service.stop(deadlineMs);
+      await service.stop(deadlineMs, reason);
       log.info("stopped", { reason });
     })();
     return draining;

@@ -141,6 +141,41 @@ export const REASONS = {
     kind: "failed_precondition",
     hint: "Restore the edge's routes file from a backup or remove it and redeploy every app to push routes again.",
   },
+
+  // supervisor: app processes (spawn, health, rollouts, scale, wake); APP_NOT_FOUND is agentd's
+  APP_STOPPED: { kind: "failed_precondition", hint: "Deploy the app again to start it." },
+  RELEASE_INVALID: {
+    kind: "invalid_argument",
+    hint: "Fix the release as the message says and deploy again.",
+  },
+  APP_START_FAILED: {
+    kind: "unavailable",
+    hint: "Read the app's startup output in the message, fix the app and deploy again.",
+  },
+  APP_START_TIMEOUT: {
+    kind: "deadline_exceeded",
+    hint: "The app did not report readiness in time: read its startup output, or raise its startup timeout.",
+  },
+  ROLLOUT_FAILED: {
+    kind: "failed_precondition",
+    hint: "The previous release keeps serving; fix the new release and deploy again.",
+  },
+  ROLLOUT_IN_PROGRESS: {
+    kind: "aborted",
+    hint: "Another rollout of this app is running; wait for it to finish and retry.",
+  },
+  SCALE_LIMIT: {
+    kind: "invalid_argument",
+    hint: "Use fewer instances or spread traffic across more servers.",
+  },
+  SCALE_FAILED: {
+    kind: "unavailable",
+    hint: "The instance count is unchanged; read the startup output in the message and retry.",
+  },
+  SUPERVISOR_HANDOVER: {
+    kind: "unavailable",
+    hint: "The supervisor is taking over from its predecessor after a reload; retry in a moment.",
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type Reason = keyof typeof REASONS;

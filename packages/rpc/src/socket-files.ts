@@ -1,18 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { lstat, readdir, readlink, rename, symlink, unlink } from "node:fs/promises";
 import { connect } from "node:net";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { pidOfSocketFile } from "./socket-names.js";
 
 /**
  * Points `linkPath` at `targetPath` atomically: a symlink is created under a temporary name in
  * the same directory and renamed over the old one, so a client resolving the link sees either the
- * old target or the new one, never nothing. The link is relative, so the directory can move.
+ * old target or the new one, never nothing. The link is relative (to the link's directory), so
+ * the tree can move.
  */
 export async function swapSymlink(linkPath: string, targetPath: string): Promise<void> {
   const dir = dirname(linkPath);
   const tmp = join(dir, `.${basename(linkPath)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  await symlink(basename(targetPath), tmp);
+  await symlink(relative(dir, targetPath), tmp);
   try {
     await rename(tmp, linkPath);
   } catch (err) {

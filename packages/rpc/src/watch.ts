@@ -36,16 +36,19 @@ export async function followStream<T>(options: FollowStreamOptions<T>): Promise<
     if (options.signal.aborted) break;
     const delay = Math.min(minBackoffMs * 2 ** attempt, maxBackoffMs);
     attempt++;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      options.signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await sleepUnlessAborted(delay, options.signal);
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -1,7 +1,5 @@
-import { existsSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   type DaemonDefinition,
   type DaemonName,
@@ -24,21 +22,6 @@ import { StateStore } from "./store/state-store.js";
 
 const startedAt = Date.now();
 
-/**
- * The host's own tako.sh SDK, linked into every release as node_modules/tako.sh: the nearest
- * node_modules/tako.sh above this module (the repository's workspace link, or the installed
- * bundle's copy), by its real path.
- */
-function findSdkDir(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const candidate = join(dir, "node_modules", "tako.sh");
-    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
-  }
-  throw new TakoError("INTERNAL", "this host's tako.sh SDK is missing from the Tako installation", {
-    hint: "Reinstall the host with `tako servers add --install`.",
-  });
-}
-
 /** agentd: the management API on tako.sock (root and the `tako` group only). */
 export const agentd: DaemonDefinition<typeof AGENTD_FLAGS> = {
   name: "agentd",
@@ -52,7 +35,6 @@ export const agentd: DaemonDefinition<typeof AGENTD_FLAGS> = {
   create(ctx) {
     const { config, paths, log } = ctx;
     let store: StateStore | undefined;
-    let sdkDir: string | undefined;
     const peers = connectPeers(paths);
     const healthChannels = new Map<DaemonName, RpcChannel>();
     const channelTo = (daemon: DaemonName) => {
@@ -78,10 +60,6 @@ export const agentd: DaemonDefinition<typeof AGENTD_FLAGS> = {
       ports: peers.ports,
       get store() {
         return openStore();
-      },
-      get sdkDir() {
-        sdkDir ??= findSdkDir();
-        return sdkDir;
       },
       limits: {
         installTimeoutMs: config.installTimeoutMs,

@@ -12,7 +12,7 @@ import { extractArtifact } from "@tako/artifact";
 import type { HostPaths, Logger } from "@tako/daemon";
 import { TakoError } from "@tako/errors";
 import type { DeployDone, DeployRequest, DeployStart } from "@tako/proto";
-import { swapSymlink } from "@tako/rpc";
+import { readSymlinkTarget } from "@tako/rpc";
 import type { LockOwner, StateStore } from "../store/state-store.js";
 import { installRelease } from "./install.js";
 import type { Ports } from "./ports.js";
@@ -37,7 +37,6 @@ export interface DeployEngineDeps {
   readonly paths: HostPaths;
   readonly store: StateStore;
   readonly ports: Ports;
-  readonly sdkDir: string;
   readonly log: Logger;
   readonly limits: DeployLimits;
   readonly lockOwner: LockOwner;
@@ -104,7 +103,6 @@ export class DeployEngine {
         try {
           const r = await installRelease({
             releaseDir,
-            sdkDir: this.#deps.sdkDir,
             npmDir: join(this.#deps.paths.stateDir, "npm"),
             timeoutMs: this.#deps.limits.installTimeoutMs,
             signal,
@@ -320,8 +318,15 @@ export class DeployEngine {
     yield steps.start("routes", routes.join(", "));
     if (this.#deps.ports.edge) await this.#deps.ports.edge.setRoutes(app, env, routes);
     yield steps.finish(this.#deps.ports.edge ? "" : "skipped: edge-proxy is not installed on this host");
+    // The supervisor moves `current` when its rollout completes; the deploy checks it did.
     yield steps.start("activate");
-    await swapSymlink(join(this.#deps.paths.appDir(app, env), "current"), this.releaseDir(app, env, version));
+    const current = await readSymlinkTarget(join(this.#deps.paths.appDir(app, env), "current"));
+    if (current !== this.releaseDir(app, env, version)) {
+      throw new TakoError(
+        "INTERNAL",
+        `the rollout finished but current points at ${current ?? "nothing"}, not release ${version}`,
+      );
+    }
     yield steps.finish(`current → ${version}`);
   }
 

@@ -1,12 +1,11 @@
-import { lstat, mkdir, readFile, rm, symlink } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TakoError } from "@tako/errors";
+import { linkSdk } from "tako.sh/host";
 import { describeOutcome, runProcess } from "./run-process.js";
 
 export interface InstallOptions {
   readonly releaseDir: string;
-  /** The host's own tako.sh SDK, linked as the release's node_modules/tako.sh. */
-  readonly sdkDir: string;
   /** npm's cache and HOME for installs. */
   readonly npmDir: string;
   readonly timeoutMs: number;
@@ -82,10 +81,7 @@ export async function installRelease(options: InstallOptions): Promise<{ ranNpm:
       );
     }
   }
-  const link = join(options.releaseDir, "node_modules", SDK);
-  await mkdir(join(options.releaseDir, "node_modules"), { recursive: true });
-  if (await lstat(link).catch(() => undefined)) await rm(link, { recursive: true, force: true });
-  await symlink(options.sdkDir, link);
+  await linkSdk(options.releaseDir);
   return { ranNpm: hasDeps };
 }
 

@@ -28,7 +28,7 @@ export async function runReleaseCommand(options: ReleaseCommandOptions): Promise
       ...options.secrets,
       ENV: options.env,
       NODE_ENV: "production",
-      TAKO_APP_NAME: `${options.app}/${options.env}`,
+      TAKO_APP_NAME: options.app, // as the supervisor sets it for long-running instances
       TAKO_BUILD: options.version,
       TAKO_DATA_DIR: options.dataDir,
     },

@@ -556,7 +556,8 @@ export type WatchInstanceEventsResponse = Message<"tako.v1.WatchInstanceEventsRe
   pid: number;
 
   /**
-   * For EXITED: exit code, or the signal name when killed by a signal ("" otherwise).
+   * For EXITED: the exit code; -1 when killed by a signal (see `signal`) or when the status is
+   * unknown (a process adopted after a supervisor reload is not the new supervisor's child).
    *
    * @generated from field: int32 exit_code = 7;
    */
@@ -682,8 +683,9 @@ export const SupervisorService: GenService<{
   },
   /**
    * Wake makes sure {app}/{env} has a healthy instance, starting one if none runs, and returns
-   * once one is in traffic. The edge calls it for a request to an app scaled to zero. A wake
-   * that times out fails with the captured startup output.
+   * once one is in traffic. The edge calls it for a request to an app scaled to zero. A start
+   * that fails or times out fails the call (reason APP_START_FAILED or APP_START_TIMEOUT) with
+   * the captured startup output in the message and in the error's metadata key "output".
    *
    * @generated from rpc tako.v1.SupervisorService.Wake
    */
@@ -714,7 +716,9 @@ export const SupervisorService: GenService<{
     output: typeof SupervisorServiceStatusResponseSchema;
   },
   /**
-   * Logs returns an app's captured stdout/stderr and, with follow, streams new lines.
+   * Logs returns an app's captured stdout/stderr and Tako's lines about it (history first, in
+   * messages of up to 500 entries) and, with follow, streams new lines; a follower gets one
+   * message with no entries between the history and the first new line.
    *
    * @generated from rpc tako.v1.SupervisorService.Logs
    */
@@ -737,6 +741,7 @@ export const SupervisorService: GenService<{
   /**
    * EnsureWorker starts the workflow worker of {app}/{env} if none runs (workflowd calls it when
    * runs are due). Same spawn contract as HTTP instances, without readiness on fd 4.
+   * Not served yet: it answers UNIMPLEMENTED until workflow workers exist (workflowd's issue).
    *
    * @generated from rpc tako.v1.SupervisorService.EnsureWorker
    */
@@ -747,7 +752,8 @@ export const SupervisorService: GenService<{
   },
   /**
    * WatchInstanceEvents streams spawn and exit events of app processes, so workflowd can tell a
-   * cold crash (exit before claiming anything) from a clean idle exit.
+   * cold crash (exit before claiming anything) from a clean idle exit. It starts with one event
+   * per live instance (HEALTHY, or SPAWNED while it starts), then events as they happen.
    *
    * @generated from rpc tako.v1.SupervisorService.WatchInstanceEvents
    */
