@@ -11,6 +11,11 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const TEST_PACKAGES = [
   { command: "curl", pkg: "curl" },
   { command: "systemd-analyze", pkg: "systemd" },
+  // certd: a real ACME server, and a real authoritative DNS server (RFC 2136 updates with TSIG)
+  // that pebble validates DNS-01 against; nsupdate feeds it from the test's fake Cloudflare API.
+  { command: "pebble", pkg: "pebble" },
+  { command: "named", pkg: "bind9" },
+  { command: "nsupdate", pkg: "bind9-dnsutils" },
 ];
 
 export function step(text) {
