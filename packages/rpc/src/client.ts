@@ -83,7 +83,8 @@ export function createRpcChannel(socketPath: string, options: RpcChannelOptions 
   const common = {
     baseUrl: "http://localhost",
     useBinaryFormat: options.binary ?? true,
-    defaultTimeoutMs: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    // Connect reads a deadline of 0 as "already expired"; ours means "none" (long-lived watches).
+    ...(options.timeoutMs === 0 ? {} : { defaultTimeoutMs: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS }),
     interceptors: [retryInterceptor(options.retries ?? 5)],
   };
   if (httpVersion === "1.1") {
