@@ -14,6 +14,7 @@ export const TEST_PACKAGES = [
   // certd: a real ACME server, and a real authoritative DNS server (RFC 2136 updates with TSIG)
   // that pebble validates DNS-01 against; nsupdate feeds it from the test's fake Cloudflare API.
   { command: "pebble", pkg: "pebble" },
+  { command: "openssl", pkg: "openssl" },
   { command: "named", pkg: "bind9" },
   { command: "nsupdate", pkg: "bind9-dnsutils" },
 ];

@@ -1,0 +1,74 @@
+import { createServer, type Server } from "node:http";
+import { CertService } from "@tako/proto";
+import { createRpcChannel, createRpcClient, followStream } from "@tako/rpc";
+
+export interface ServedChallenge {
+  readonly token: string;
+  readonly host: string;
+  readonly userAgent: string;
+}
+
+export interface ChallengeResponder {
+  /** Tokens currently answered (the consumer's view of WatchChallenges). */
+  readonly tokens: ReadonlyMap<string, string>;
+  /** Every successful answer, in order. */
+  readonly served: readonly ServedChallenge[];
+  /** Snapshots received: one per (re)connection of the watch. */
+  snapshots(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Stands in for edge-proxy's HTTP-01 answers: follows certd's WatchChallenges stream (snapshot,
+ * then changes, reconnecting across reloads) and answers GET /.well-known/acme-challenge/<token>
+ * on the port pebble validates on, the way the edge does (unknown token: 404 "Token not found").
+ */
+export async function startChallengeResponder(options: {
+  readonly port: number;
+  readonly certdSocket: string;
+}): Promise<ChallengeResponder> {
+  const tokens = new Map<string, string>();
+  const served: ServedChallenge[] = [];
+  let snapshots = 0;
+  const channel = createRpcChannel(options.certdSocket, { timeoutMs: 0 });
+  const client = createRpcClient(CertService, channel);
+  const abort = new AbortController();
+  const following = followStream({
+    signal: abort.signal,
+    open: (signal) => client.watchChallenges({}, { signal }),
+    onMessage: (message) => {
+      if (message.snapshot) {
+        tokens.clear();
+        snapshots++;
+      }
+      for (const c of message.added) tokens.set(c.token, c.keyAuthorization);
+      for (const token of message.removed) tokens.delete(token);
+    },
+  });
+  const server: Server = createServer((req, res) => {
+    const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "")?.[1];
+    const keyAuthorization = token ? tokens.get(token) : undefined;
+    if (!token || keyAuthorization === undefined) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("Token not found");
+      return;
+    }
+    served.push({ token, host: req.headers.host ?? "", userAgent: req.headers["user-agent"] ?? "" });
+    res.writeHead(200, { "content-type": "text/plain" }).end(keyAuthorization);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", () => resolve());
+  });
+  return {
+    tokens,
+    served,
+    snapshots: () => snapshots,
+    async stop() {
+      abort.abort();
+      await following;
+      channel.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
