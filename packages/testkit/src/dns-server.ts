@@ -13,6 +13,8 @@ export interface DnsServerOptions {
   /** Extra zone-file lines per zone, e.g. `{ "example.com": ["down IN A 127.0.0.2"] }`. */
   readonly records?: Readonly<Record<string, readonly string[]>>;
   readonly tsigKeyName?: string;
+  /** More keys allowed to update every zone, named after their algorithm ("hmac-sha512"…). */
+  readonly extraKeyAlgorithms?: readonly string[];
 }
 
 export interface DnsServer {
@@ -22,6 +24,8 @@ export interface DnsServer {
   readonly address: string;
   /** The key allowed to update every zone (RFC 2136), secret in base64. */
   readonly tsig: { readonly name: string; readonly algorithm: "hmac-sha256"; readonly secret: string };
+  /** The extra keys: name (= algorithm) → base64 secret. */
+  readonly extraKeys: ReadonlyMap<string, string>;
   readonly logFile: string;
   /** TXT values at `name`, asked from this server. */
   txt(name: string): Promise<string[]>;
@@ -44,6 +48,16 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     algorithm: "hmac-sha256" as const,
     secret: randomBytes(32).toString("base64"),
   };
+  const extraKeys = new Map(
+    (options.extraKeyAlgorithms ?? []).map((alg) => [alg, randomBytes(32).toString("base64")]),
+  );
+  const grants = [tsig.name, ...extraKeys.keys()].map((name) => `grant ${name} zonesub ANY;`).join(" ");
+  const keyBlocks = [
+    [tsig.name, tsig.algorithm, tsig.secret],
+    ...[...extraKeys].map(([alg, secret]) => [alg, alg, secret]),
+  ]
+    .map(([name, alg, secret]) => `key "${name}" { algorithm ${alg}; secret "${secret}"; };`)
+    .join("\n");
   const zoneBlocks: string[] = [];
   for (const zone of options.zones) {
     const extra = options.records?.[zone] ?? [];
@@ -61,7 +75,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       ].join("\n"),
     );
     zoneBlocks.push(
-      `zone "${zone}" { type primary; file "${join(dir, `${zone}.zone`)}"; update-policy { grant ${tsig.name} zonesub ANY; }; };`,
+      `zone "${zone}" { type primary; file "${join(dir, `${zone}.zone`)}"; update-policy { ${grants} }; };`,
     );
   }
   const conf = join(dir, "named.conf");
@@ -80,7 +94,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   notify no;
 };
 controls { };
-key "${tsig.name}" { algorithm ${tsig.algorithm}; secret "${tsig.secret}"; };
+${keyBlocks}
 ${zoneBlocks.join("\n")}
 `,
   );
@@ -107,6 +121,7 @@ ${zoneBlocks.join("\n")}
     port,
     address: `127.0.0.1:${port}`,
     tsig,
+    extraKeys,
     logFile: proc.logFile,
     async txt(name) {
       const records = await resolver.resolveTxt(name).catch(() => [] as string[][]);

@@ -111,7 +111,7 @@ describe("self-signed certificates", () => {
       "-x.example",
       "https://app.test",
       "*.*.x.test",
-      "x".repeat(64) + ".test",
+      `${"x".repeat(64)}.test`,
       "",
     ];
     for (const hostname of bad) {
