@@ -4,7 +4,7 @@
 // backoff until the host recovers.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TakoError } from "@tako/errors";
@@ -188,5 +188,29 @@ describe("failures", () => {
     await assert.rejects(fx.client.renewCertificates({ hosts: ["never.example.com"] }), (err: unknown) =>
       TakoError.is(err, "CERT_NOT_FOUND"),
     );
+  });
+});
+
+describe("the ACME account", () => {
+  test("an account the CA no longer knows is registered again, and the order goes through", async () => {
+    const accountFile = join(fx.host.paths.certsDir, "acme", "account.json");
+    const stale = `${fx.pebble.directoryUrl.replace(/\/dir$/, "")}/my-account/4242`;
+    await writeFile(
+      accountFile,
+      JSON.stringify({ version: 1, accounts: { [fx.pebble.directoryUrl]: stale } }),
+    );
+    // A new certd process reads the stale URL from disk.
+    const oldPid = await fx.host.pidOf("certd");
+    process.kill(oldPid, "SIGHUP");
+    await waitFor(async () => (await fx.host.pidOf("certd").catch(() => oldPid)) !== oldPid, {
+      timeoutMs: 30_000,
+      what: "a new certd process",
+    });
+    const res = await fx.client.ensureCertificates({ hosts: ["after-reset.example.com"] });
+    assert.match(res.certificates[0]?.issuer ?? "", /^Pebble Intermediate CA/);
+    assert.match(await fx.host.readLogs(), /the CA no longer knows the ACME account/);
+    const accounts = JSON.parse(await readFile(accountFile, "utf8")).accounts;
+    assert.notEqual(accounts[fx.pebble.directoryUrl], stale);
+    assert.match(accounts[fx.pebble.directoryUrl], /\/my-account\//);
   });
 });

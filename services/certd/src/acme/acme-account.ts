@@ -64,6 +64,29 @@ export class AcmeAccount {
     return this.#client;
   }
 
+  /**
+   * Forgets the remembered account URL (the CA says it no longer exists: a development CA was
+   * reset, or the account was deactivated); the next client() registers the key again.
+   */
+  async forget(): Promise<void> {
+    this.#client = undefined;
+    const accounts = await this.#readAccounts();
+    if (!(this.#options.directoryUrl in accounts)) return;
+    delete accounts[this.#options.directoryUrl];
+    await this.#writeAccounts(accounts);
+    this.#options.log.warn("the CA no longer knows the ACME account; registering again", {
+      directoryUrl: this.#options.directoryUrl,
+    });
+  }
+
+  async #writeAccounts(accounts: Record<string, string>): Promise<void> {
+    await writeFileAtomic(
+      join(this.#options.dir, ACCOUNT_FILE),
+      `${JSON.stringify({ version: 1, accounts } satisfies AccountFile, null, 2)}\n`,
+      0o600,
+    );
+  }
+
   async #accountKey(): Promise<string> {
     const path = join(this.#options.dir, ACCOUNT_KEY);
     const created = (await acme.crypto.createPrivateEcdsaKey()).toString();
@@ -106,11 +129,7 @@ export class AcmeAccount {
       ...(email ? { contact: [`mailto:${email}`] } : {}),
     });
     accounts[directoryUrl] = client.getAccountUrl();
-    await writeFileAtomic(
-      join(dir, ACCOUNT_FILE),
-      `${JSON.stringify({ version: 1, accounts } satisfies AccountFile, null, 2)}\n`,
-      0o600,
-    );
+    await this.#writeAccounts(accounts);
     log.info("registered the ACME account", { directoryUrl, accountUrl: accounts[directoryUrl] });
     return client;
   }

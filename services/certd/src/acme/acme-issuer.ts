@@ -27,6 +27,9 @@ export interface AcmeIssuerOptions {
   readonly log: Logger;
 }
 
+/** How CAs (Boulder, pebble) say the account URL we sent is unknown (RFC 8555 accountDoesNotExist). */
+const ACCOUNT_GONE = /account .*(not found|does not exist)|accountDoesNotExist|no account exists/i;
+
 /** Longest common name X.509 allows; longer names go in subjectAltName only. */
 const MAX_COMMON_NAME_CHARS = 64;
 
@@ -93,7 +96,7 @@ export class AcmeIssuer {
 
   async #order(host: CertHost, signal: AbortSignal): Promise<KeyAndChain> {
     const log = this.#options.log.child({ host: host.name });
-    const client = await this.#options.account.client();
+    let client = await this.#options.account.client();
     const [keyPem, csr] = await acme.crypto.createCsr(
       {
         altNames: [host.name],
@@ -101,7 +104,15 @@ export class AcmeIssuer {
       },
       await acme.crypto.createPrivateEcdsaKey("P-256"),
     );
-    let order = await client.createOrder({ identifiers: [{ type: "dns", value: host.name }] });
+    let order: acme.Order;
+    try {
+      order = await client.createOrder({ identifiers: [{ type: "dns", value: host.name }] });
+    } catch (err) {
+      if (!ACCOUNT_GONE.test(caReason(err))) throw err;
+      await this.#options.account.forget();
+      client = await this.#options.account.client();
+      order = await client.createOrder({ identifiers: [{ type: "dns", value: host.name }] });
+    }
     log.info("acme order created", { order: order.url });
     for (const authz of await client.getAuthorizations(order)) {
       if (authz.status === "valid") continue; // the CA reused an earlier validation

@@ -292,6 +292,8 @@ export class CertificateManager {
         return record;
       } catch (err) {
         const error = asTakoError(err);
+        // certd is stopping: that is no failure of the order; the next start tries again.
+        if (this.#o.signal.aborted) throw error;
         const failures = (existing?.meta.renewal.failures ?? 0) + 1;
         const retryInMs = retryDelayMs(failures, this.#o.policy);
         // The certificate in use (if any) stays; the failure is recorded next to it.
