@@ -82,17 +82,15 @@ export function encodeTxtRdata(value: string): Buffer {
   return Buffer.concat(parts);
 }
 
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
+/** An unsigned big-endian integer of `bytes` bytes (network order). */
+export function uint(n: number, bytes: 2 | 4 | 6): Buffer {
+  const b = Buffer.alloc(bytes);
+  b.writeUIntBE(n, 0, bytes);
   return b;
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
+const u16 = (n: number) => uint(n, 2);
+const u32 = (n: number) => uint(n, 4);
 
 export function encodeRecord(rr: ResourceRecord): Buffer {
   return Buffer.concat([

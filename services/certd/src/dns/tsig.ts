@@ -6,6 +6,7 @@ import {
   encodeRecord,
   RR_CLASS,
   RR_TYPE,
+  uint,
 } from "./dns-wire.js";
 
 // Transaction signatures (RFC 8945): an HMAC over the message and a few TSIG fields, appended as
@@ -48,17 +49,8 @@ interface TsigFields {
   readonly other: Buffer;
 }
 
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}
-
-function u48(n: number): Buffer {
-  const b = Buffer.alloc(6);
-  b.writeUIntBE(n, 0, 6);
-  return b;
-}
+const u16 = (n: number) => uint(n, 2);
+const u48 = (n: number) => uint(n, 6);
 
 /** The "TSIG variables" of RFC 8945 §4.3.3 that go into the digest after the message. */
 function variables(key: TsigKey, f: Omit<TsigFields, "mac" | "originalId">): Buffer {

@@ -14,6 +14,7 @@ import {
 } from "@tako/proto";
 import type { CertdRuntime } from "../certd-runtime.js";
 import type { DnsProviderInput } from "../dns/dns-provider-config.js";
+import type { CertificateChange } from "../store/certificate-store.js";
 import { namesOf, toBundle, toInfo } from "./proto-convert.js";
 
 function providerInput(req: SetDnsProviderRequest): DnsProviderInput {
@@ -38,6 +39,18 @@ function toMs(value: bigint): number {
   return Number(value > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : value);
 }
 
+/** What the edge hears about one change; nothing for a host that has no certificate yet. */
+function certificateMessage(change: CertificateChange): WatchCertificatesResponse | undefined {
+  if (change.type === "upsert") {
+    const bundle = toBundle(change.record);
+    return bundle && create(WatchCertificatesResponseSchema, { upserted: [bundle] });
+  }
+  if (change.record.state !== "issued") return undefined;
+  return create(WatchCertificatesResponseSchema, {
+    removed: [namesOf(change.record)[0] ?? change.record.meta.key],
+  });
+}
+
 async function* watchCertificates(rt: CertdRuntime, ctx: HandlerContext) {
   // Subscribe before reading the snapshot: a change in between arrives (again) afterwards.
   const changes = rt.certificateChanges.subscribe(ctx.signal);
@@ -46,17 +59,7 @@ async function* watchCertificates(rt: CertdRuntime, ctx: HandlerContext) {
     const upserted = rt.store.all().flatMap((r) => toBundle(r) ?? []);
     yield create(WatchCertificatesResponseSchema, { snapshot: true, upserted });
     for await (const change of changes) {
-      const message: WatchCertificatesResponse | undefined =
-        change.type === "upsert"
-          ? (() => {
-              const bundle = toBundle(change.record);
-              return bundle && create(WatchCertificatesResponseSchema, { upserted: [bundle] });
-            })()
-          : change.record.state === "issued"
-            ? create(WatchCertificatesResponseSchema, {
-                removed: [namesOf(change.record)[0] ?? change.record.meta.key],
-              })
-            : undefined;
+      const message = certificateMessage(change);
       if (message) yield message;
     }
   } finally {

@@ -14,6 +14,7 @@ import {
   serializeMeta,
 } from "./certificate-record.js";
 import { watchDirectory } from "./directory-watch.js";
+import { Listeners } from "./listeners.js";
 import { Mutex } from "./mutex.js";
 
 export type CertificateChange =
@@ -48,13 +49,14 @@ export class CertificateStore {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #cache = new Map<string, CertificateRecord>();
-  readonly #listeners = new Set<(change: CertificateChange) => void>();
+  readonly #listeners: Listeners<CertificateChange>;
   readonly #mutex = new Mutex();
   #stopWatching: (() => Promise<void>) | undefined;
 
   constructor(options: CertificateStoreOptions) {
     this.#dir = options.dir;
     this.#log = options.log;
+    this.#listeners = new Listeners(options.log);
     this.#now = options.now ?? Date.now;
   }
 
@@ -81,8 +83,7 @@ export class CertificateStore {
 
   /** Subscribes to changes; returns the unsubscribe function. */
   onChange(listener: (change: CertificateChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   get(key: string): CertificateRecord | undefined {
@@ -124,7 +125,7 @@ export class CertificateStore {
       for (const [key, record] of [...this.#cache]) {
         if (links.has(key)) continue;
         this.#cache.delete(key);
-        this.#emit({ type: "remove", record });
+        this.#listeners.emit({ type: "remove", record });
       }
     });
   }
@@ -188,17 +189,7 @@ export class CertificateStore {
 
   #set(record: CertificateRecord): void {
     this.#cache.set(record.meta.key, record);
-    this.#emit({ type: "upsert", record });
-  }
-
-  #emit(change: CertificateChange): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.#log.error("certificate change listener failed", { error: err });
-      }
-    }
+    this.#listeners.emit({ type: "upsert", record });
   }
 
   /** Generations no entry points at, left by a crash mid-write (old enough not to be in progress). */

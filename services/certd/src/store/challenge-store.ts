@@ -4,6 +4,7 @@ import type { Logger } from "@tako/daemon";
 import { isErrno } from "@tako/rpc";
 import { writeFileAtomic } from "./atomic-file.js";
 import { watchDirectory } from "./directory-watch.js";
+import { Listeners } from "./listeners.js";
 import { Mutex } from "./mutex.js";
 
 /** A pending HTTP-01 challenge: the edge answers GET /.well-known/acme-challenge/<token> with it. */
@@ -58,13 +59,14 @@ export class ChallengeStore {
   readonly #dir: string;
   readonly #log: Logger;
   readonly #cache = new Map<string, PendingChallenge>();
-  readonly #listeners = new Set<(change: ChallengeChange) => void>();
+  readonly #listeners: Listeners<ChallengeChange>;
   readonly #mutex = new Mutex();
   #stopWatching: (() => Promise<void>) | undefined;
 
   constructor(options: { readonly dir: string; readonly log: Logger }) {
     this.#dir = options.dir;
     this.#log = options.log;
+    this.#listeners = new Listeners(options.log);
   }
 
   async open(): Promise<void> {
@@ -90,8 +92,7 @@ export class ChallengeStore {
   }
 
   onChange(listener: (change: ChallengeChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   all(): PendingChallenge[] {
@@ -109,7 +110,7 @@ export class ChallengeStore {
     return this.#mutex.run(async () => {
       await writeFileAtomic(join(this.#dir, `${full.token}.json`), `${JSON.stringify(full)}\n`, 0o600);
       this.#cache.set(full.token, full);
-      this.#emit({ type: "add", challenge: full });
+      this.#listeners.emit({ type: "add", challenge: full });
     });
   }
 
@@ -119,7 +120,7 @@ export class ChallengeStore {
       await unlink(join(this.#dir, `${token}.json`)).catch((err: unknown) => {
         if (!isErrno(err, "ENOENT")) throw err;
       });
-      if (this.#cache.delete(token)) this.#emit({ type: "remove", token });
+      if (this.#cache.delete(token)) this.#listeners.emit({ type: "remove", token });
     });
   }
 
@@ -135,13 +136,13 @@ export class ChallengeStore {
         const challenge = await this.#readFile(name);
         if (challenge) {
           this.#cache.set(token, challenge);
-          this.#emit({ type: "add", challenge });
+          this.#listeners.emit({ type: "add", challenge });
         }
       }
       for (const token of [...this.#cache.keys()]) {
         if (seen.has(token)) continue;
         this.#cache.delete(token);
-        this.#emit({ type: "remove", token });
+        this.#listeners.emit({ type: "remove", token });
       }
     });
   }
@@ -153,16 +154,6 @@ export class ChallengeStore {
     } catch (err) {
       if (!isErrno(err, "ENOENT")) this.#log.warn("unreadable challenge file", { file: name });
       return undefined;
-    }
-  }
-
-  #emit(change: ChallengeChange): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.#log.error("challenge change listener failed", { error: err });
-      }
     }
   }
 }

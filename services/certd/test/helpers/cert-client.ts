@@ -9,6 +9,26 @@ export function certClient(socket: string): { client: CertClient; close: () => v
   return { client: createRpcClient(CertService, channel), close: () => channel.close() };
 }
 
+/**
+ * Follows one of certd's watch streams like a real consumer (reconnecting across reloads, each
+ * connection starting with a snapshot) until the returned stop function is called.
+ */
+export function followCertd<T>(
+  socket: string,
+  open: (client: CertClient, signal: AbortSignal) => AsyncIterable<T>,
+  onMessage: (message: T) => void,
+): () => Promise<void> {
+  const channel = createRpcChannel(socket, { timeoutMs: 0 });
+  const client = createRpcClient(CertService, channel);
+  const abort = new AbortController();
+  const following = followStream({ signal: abort.signal, open: (signal) => open(client, signal), onMessage });
+  return async () => {
+    abort.abort();
+    await following;
+    channel.close();
+  };
+}
+
 export interface CertificateWatcher {
   /** The consumer's table: first name → bundle, as the edge would hold it. */
   readonly bundles: ReadonlyMap<string, CertificateBundle>;
@@ -16,17 +36,14 @@ export interface CertificateWatcher {
   stop(): Promise<void>;
 }
 
-/** Follows WatchCertificates like the edge does (reconnecting, replacing the table on each snapshot). */
+/** Follows WatchCertificates like the edge does (the table is replaced on each snapshot). */
 export function watchCertificates(socket: string): CertificateWatcher {
-  const channel = createRpcChannel(socket, { timeoutMs: 0 });
-  const client = createRpcClient(CertService, channel);
   const bundles = new Map<string, CertificateBundle>();
   let snapshots = 0;
-  const abort = new AbortController();
-  const following = followStream({
-    signal: abort.signal,
-    open: (signal) => client.watchCertificates({}, { signal }),
-    onMessage: (message) => {
+  const stop = followCertd(
+    socket,
+    (client, signal) => client.watchCertificates({}, { signal }),
+    (message) => {
       if (message.snapshot) {
         bundles.clear();
         snapshots++;
@@ -34,14 +51,6 @@ export function watchCertificates(socket: string): CertificateWatcher {
       for (const b of message.upserted) bundles.set(b.info?.names[0] ?? "", b);
       for (const name of message.removed) bundles.delete(name);
     },
-  });
-  return {
-    bundles,
-    snapshots: () => snapshots,
-    async stop() {
-      abort.abort();
-      await following;
-      channel.close();
-    },
-  };
+  );
+  return { bundles, snapshots: () => snapshots, stop };
 }

@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { CertService } from "@tako/proto";
-import { createRpcChannel, createRpcClient, followStream } from "@tako/rpc";
+import { followCertd } from "./cert-client.js";
 
 export interface ServedChallenge {
   readonly token: string;
@@ -30,13 +29,10 @@ export async function startChallengeResponder(options: {
   const tokens = new Map<string, string>();
   const served: ServedChallenge[] = [];
   let snapshots = 0;
-  const channel = createRpcChannel(options.certdSocket, { timeoutMs: 0 });
-  const client = createRpcClient(CertService, channel);
-  const abort = new AbortController();
-  const following = followStream({
-    signal: abort.signal,
-    open: (signal) => client.watchChallenges({}, { signal }),
-    onMessage: (message) => {
+  const stopFollowing = followCertd(
+    options.certdSocket,
+    (client, signal) => client.watchChallenges({}, { signal }),
+    (message) => {
       if (message.snapshot) {
         tokens.clear();
         snapshots++;
@@ -44,7 +40,7 @@ export async function startChallengeResponder(options: {
       for (const c of message.added) tokens.set(c.token, c.keyAuthorization);
       for (const token of message.removed) tokens.delete(token);
     },
-  });
+  );
   const server: Server = createServer((req, res) => {
     const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "")?.[1];
     const keyAuthorization = token ? tokens.get(token) : undefined;
@@ -64,9 +60,7 @@ export async function startChallengeResponder(options: {
     served,
     snapshots: () => snapshots,
     async stop() {
-      abort.abort();
-      await following;
-      channel.close();
+      await stopFollowing();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
