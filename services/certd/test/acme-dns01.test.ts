@@ -18,7 +18,8 @@ let fx: AcmeFixture;
 before(async () => {
   fx = await startAcmeFixture({
     zones: ["example.com", "example.net", "example.org"],
-    certd: { retryMinMs: 60_000 },
+    // A 10-minute backoff: only SetDnsProvider's own retry can issue the waiting wildcard in time.
+    certd: { retryMinMs: 600_000 },
   });
 });
 after(() => fx?.stop());
@@ -126,7 +127,7 @@ describe("RFC 2136 (BIND, TSIG)", () => {
     );
     assert.equal(pending?.notAfterUnixMs, 0n);
     assert.match(pending?.lastError ?? "", /DNS-01 credentials/);
-    // Backoff is a minute here; setting the credentials retries the zone's wildcards at once.
+    // Setting the credentials retries the zone's waiting wildcards at once.
     await fx.client.setDnsProvider(rfc2136("example.net"));
     const leaf = await waitFor(() => leafOf(fx.client, "*.apps.example.net"), {
       timeoutMs: 60_000,

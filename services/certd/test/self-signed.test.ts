@@ -125,6 +125,14 @@ describe("self-signed certificates", () => {
       client.ensureCertificates({ hosts: Array.from({ length: 101 }, (_, i) => `h${i}.test`) }),
       (err: unknown) => TakoError.is(err, "CERT_HOST_INVALID"),
     );
+    await assert.rejects(
+      client.ensureCertificates({ hosts: ["fine.test"], app: "x".repeat(200) }),
+      (err: unknown) => TakoError.is(err, "INVALID_ARGUMENT") && /app must be at most 128/.test(err.message),
+    );
+    await assert.rejects(
+      client.renewCertificates({ hosts: Array.from({ length: 101 }, (_, i) => `h${i}.test`) }),
+      (err: unknown) => TakoError.is(err, "CERT_HOST_INVALID"),
+    );
     assert.deepEqual(await entries(), stored, "nothing was written, not even fine.test");
     assert.equal((await client.listCertificates({})).certificates.length, listed);
   });

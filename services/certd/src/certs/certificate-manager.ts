@@ -45,6 +45,18 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** The longest validity browsers accept for a leaf; self-signed certificates use it. */
 const SELF_SIGNED_VALIDITY_MS = 397 * DAY_MS;
 
+/** Longest app or env name stored with a certificate. */
+const MAX_LABEL_CHARS = 128;
+
+function checkHostCount(hosts: readonly string[]): void {
+  if (hosts.length > MAX_HOSTS_PER_REQUEST) {
+    throw new TakoError(
+      "CERT_HOST_INVALID",
+      `at most ${MAX_HOSTS_PER_REQUEST} hosts per request, got ${hosts.length}`,
+    );
+  }
+}
+
 interface Requester {
   readonly app: string;
   readonly env: string;
@@ -129,8 +141,14 @@ export class CertificateManager {
    * usable certificate; certificates obtained for the others are kept.
    */
   async ensure(hostInputs: readonly string[], requester: Requester): Promise<CertificateRecord[]> {
-    if (hostInputs.length > MAX_HOSTS_PER_REQUEST) {
-      throw new TakoError("CERT_HOST_INVALID", `at most ${MAX_HOSTS_PER_REQUEST} hosts per request`);
+    checkHostCount(hostInputs);
+    for (const [field, value] of Object.entries(requester)) {
+      if (value.length > MAX_LABEL_CHARS || [...value].some((c) => c.charCodeAt(0) < 0x20)) {
+        throw new TakoError(
+          "INVALID_ARGUMENT",
+          `${field} must be at most ${MAX_LABEL_CHARS} printable characters`,
+        );
+      }
     }
     const hosts = [...new Map(hostInputs.map((h) => parseCertHost(h)).map((h) => [h.key, h])).values()];
     const results = await Promise.allSettled(hosts.map((host) => this.#ensureOne(host, requester)));
@@ -162,6 +180,7 @@ export class CertificateManager {
   async renew(request: { readonly withinMs: number; readonly hosts: readonly string[] }) {
     let targets: CertHost[];
     if (request.hosts.length > 0) {
+      checkHostCount(request.hosts);
       targets = request.hosts.map((h) => parseCertHost(h));
       for (const host of targets) {
         if (!this.#o.store.get(host.key)) {
