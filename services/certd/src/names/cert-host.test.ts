@@ -50,6 +50,10 @@ test("invalid hosts are refused with CERT_HOST_INVALID and a reason", () => {
     [`${"a".repeat(64)}.com`, /1-63/],
     [`${"a.".repeat(130)}com`, /longer than 253/],
     ["app.123", /not a valid DNS name|numeric/],
+    [
+      `*.${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(50)}.com`,
+      /at most 230 characters/,
+    ],
   ];
   for (const [input, why] of cases) {
     assert.throws(

@@ -22,6 +22,11 @@ export const DEFAULT_CERT_NAME = "default.tako.invalid";
 
 const MAX_INPUT_CHARS = 300;
 const MAX_NAME_CHARS = 253;
+/**
+ * Longest storage key: it becomes a file name, and the atomic symlink swap writes it first under
+ * ".<key>.<pid>.<8 hex>.tmp", all within the 255 bytes a file name may have.
+ */
+const MAX_KEY_CHARS = 230;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Suffixes no public CA issues for (RFC 6761, RFC 8375), plus mDNS `.local`. */
 const PRIVATE_SUFFIXES = ["localhost", "local", "test", "invalid", "example", "home.arpa"];
@@ -80,13 +85,14 @@ export function parseCertHost(input: string): CertHost {
       `a wildcard needs at least two labels after "*." (TLS clients reject *.${base}); use *.<name>.${base}`,
     );
   }
-  return {
-    name,
-    wildcard,
-    base,
-    isPrivate: isPrivateName(base),
-    key: wildcard ? `_wildcard.${base}` : base,
-  };
+  const key = wildcard ? `_wildcard.${base}` : base;
+  if (key.length > MAX_KEY_CHARS) {
+    throw invalid(
+      input,
+      `certd stores names of at most ${MAX_KEY_CHARS} characters (wildcards: ${MAX_KEY_CHARS - 8})`,
+    );
+  }
+  return { name, wildcard, base, isPrivate: isPrivateName(base), key };
 }
 
 /** The host a storage key stands for, or undefined for keys that are not hosts (the default). */

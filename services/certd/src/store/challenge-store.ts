@@ -21,8 +21,8 @@ export type ChallengeChange =
   | { readonly type: "add"; readonly challenge: PendingChallenge }
   | { readonly type: "remove"; readonly token: string };
 
-/** RFC 8555 tokens are base64url; anything else is refused before it becomes a file name. */
-const TOKEN = /^[A-Za-z0-9_-]{16,256}$/;
+/** RFC 8555 tokens are base64url (43 chars from real CAs); anything else never becomes a file name. */
+const TOKEN = /^[A-Za-z0-9_-]{16,200}$/;
 
 export function isValidToken(token: string): boolean {
   return TOKEN.test(token);
