@@ -31,6 +31,7 @@ export {
   type WorkerExit,
 } from "./master.js";
 export { type HostPaths, hostPaths } from "./paths.js";
+export { processStartTime, processStartTimeSync } from "./process-identity.js";
 export { DAEMONS, type DaemonName, INSTALLED_DAEMONS, isDaemonName, SOCKET_NAMES } from "./registry.js";
 export { runDaemon } from "./run-daemon.js";
 export { TAKO_VERSION } from "./version.js";

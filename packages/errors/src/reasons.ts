@@ -59,6 +59,39 @@ export const REASONS = {
   },
   HOST_NOT_RUNNING: { kind: "failed_precondition", hint: "Start it with `tako server start --root <dir>`." },
   CONFIG_INVALID: { kind: "invalid_argument", hint: "Fix the configuration as the message says and retry." },
+  ALREADY_EXISTS: { kind: "already_exists", hint: "Use another name, or remove the existing one first." },
+
+  // Release artifacts (packages/artifact)
+  ARTIFACT_REJECTED: {
+    kind: "invalid_argument",
+    hint: "Rebuild the artifact with `tako deploy`; nothing was written on the server.",
+  },
+
+  // Deploys and apps (agentd)
+  DEPLOY_LOCKED: {
+    kind: "aborted",
+    hint: "Another deploy of this app and environment is running; wait for it and retry.",
+  },
+  DEPLOY_FAILED: {
+    kind: "failed_precondition",
+    hint: "The previous release keeps serving; fix the cause and deploy again.",
+  },
+  INSTALL_FAILED: {
+    kind: "failed_precondition",
+    hint: "Make sure package-lock.json matches package.json (run `npm install` locally) and deploy again.",
+  },
+  RELEASE_COMMAND_FAILED: {
+    kind: "failed_precondition",
+    hint: "Fix the release command and deploy again; the previous release keeps serving.",
+  },
+  APP_NOT_FOUND: {
+    kind: "not_found",
+    hint: "Deploy it first with `tako deploy`, or check the app and --env names.",
+  },
+  RELEASE_NOT_FOUND: {
+    kind: "not_found",
+    hint: "List the releases kept on the host with `tako releases list`.",
+  },
 
   // certd: certificates, ACME orders, DNS-01 providers
   CERT_HOST_INVALID: {

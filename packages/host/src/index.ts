@@ -6,7 +6,6 @@ export {
   type LauncherIdentity,
   LocalHost,
   type LocalHostOptions,
-  processStartTime,
   readLauncherPid,
 } from "./local-host.js";
 export { type RestartDecision, RestartPolicy, type RestartPolicyOptions } from "./restart-policy.js";

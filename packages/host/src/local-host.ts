@@ -10,6 +10,7 @@ import {
   type Logger,
   launcherPidPath,
   launcherStatePath,
+  processStartTime,
   SOCKET_NAMES,
   type SupervisedDaemon,
   writeLauncherState,
@@ -263,17 +264,6 @@ export async function readLauncherPid(path: string): Promise<LauncherIdentity | 
   } catch (err) {
     if (isErrno(err, "ENOENT")) return undefined;
     throw err;
-  }
-}
-
-/** Kernel start time of a process (field 22 of /proc/<pid>/stat), or undefined when it is gone. */
-export async function processStartTime(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces; fields after its closing ")" are fixed.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
   }
 }
 

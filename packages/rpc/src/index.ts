@@ -1,3 +1,4 @@
+export { AsyncQueue } from "./async-queue.js";
 export {
   createRpcChannel,
   createRpcClient,
