@@ -2,8 +2,9 @@
 // a default certificate always exists, keys are 0600, bad input changes nothing, stored
 // certificates survive a reload, and the watch stream follows certd across it.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { access, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TakoError } from "@tako/errors";
@@ -14,6 +15,7 @@ import {
   type CertClient,
   type CertificateWatcher,
   certClient,
+  followCertd,
   watchCertificates,
 } from "./helpers/cert-client.js";
 import { handshake } from "./helpers/tls-probe.js";
@@ -193,5 +195,55 @@ describe("with --no-acme", () => {
     } finally {
       close();
     }
+  });
+});
+
+describe("pending HTTP-01 challenges are shared through the certificates directory", () => {
+  const tokens = new Map<string, string>();
+  let snapshots = 0;
+  let stop: () => Promise<void>;
+  before(() => {
+    stop = followCertd(
+      host.socket("certd"),
+      (c, signal) => c.watchChallenges({}, { signal }),
+      (m) => {
+        if (m.snapshot) {
+          tokens.clear();
+          snapshots++;
+        }
+        for (const c of m.added) tokens.set(c.token, c.keyAuthorization);
+        for (const t of m.removed) tokens.delete(t);
+      },
+    );
+  });
+  after(() => stop?.());
+  const file = (token: string) => join(host.paths.certsDir, "acme", "challenges", `${token}.json`);
+  const challenge = (token: string, pid: number) =>
+    `${JSON.stringify({ token, keyAuthorization: `${token}.thumbprint`, host: "x.example.com", pid })}\n`;
+
+  test("a challenge another live certd process wrote is streamed, and withdrawn when it goes", async () => {
+    await waitFor(() => snapshots > 0, { what: "the challenge snapshot" });
+    // As the predecessor of a reload would: a live process (this test) owns it.
+    const token = "predecessorToken-0123456789abcdef";
+    await writeFile(file(token), challenge(token, process.pid));
+    await waitFor(() => tokens.get(token) === `${token}.thumbprint`, { what: "the challenge on the watch" });
+    await unlink(file(token));
+    await waitFor(() => !tokens.has(token) || undefined, { what: "the withdrawal on the watch" });
+  });
+
+  test("challenges left by a dead process are dropped when certd starts", async () => {
+    const dead = spawnSync("true").pid ?? 0;
+    const token = "deadProcessToken-0123456789abcdef";
+    await writeFile(file(token), challenge(token, dead));
+    await waitFor(() => tokens.has(token), { what: "the stale challenge to be seen first" });
+    const oldPid = await host.pidOf("certd");
+    const seenSnapshots = snapshots;
+    process.kill(oldPid, "SIGHUP");
+    await waitFor(async () => (await host.pidOf("certd").catch(() => oldPid)) !== oldPid, {
+      timeoutMs: 30_000,
+    });
+    await waitFor(() => snapshots > seenSnapshots, { timeoutMs: 30_000, what: "the successor's snapshot" });
+    assert.equal(tokens.has(token), false);
+    await assert.rejects(access(file(token)), "the file is gone");
   });
 });
