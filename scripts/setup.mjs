@@ -11,6 +11,11 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const TEST_PACKAGES = [
   { command: "curl", pkg: "curl" },
   { command: "systemd-analyze", pkg: "systemd" },
+  // The CLI's end-to-end tests: a throwaway OpenSSH server on loopback (packages/testkit/src/sshd.ts),
+  // its keys, and git for release versions.
+  { command: "/usr/sbin/sshd", pkg: "openssh-server" },
+  { command: "ssh-keygen", pkg: "openssh-client" },
+  { command: "git", pkg: "git" },
   // certd: a real ACME server, and a real authoritative DNS server (RFC 2136 updates with TSIG)
   // that pebble validates DNS-01 against; nsupdate feeds it from the test's fake Cloudflare API.
   { command: "pebble", pkg: "pebble" },

@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase } from "yargs";
 import { Terminal } from "./output/terminal.js";
+import { type SshSettings, sshSettings } from "./remote/server-connection.js";
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -8,6 +9,13 @@ export interface GlobalArgs {
   readonly verbose: boolean;
   readonly dryRun: boolean;
   readonly config: string | undefined;
+  /** --ssh-key: the private key for every SSH login, exclusively. */
+  readonly sshKey: string | undefined;
+}
+
+/** Everything a command needs from the global flags. */
+export function sshFrom(args: GlobalArgs, term: Terminal): SshSettings {
+  return sshSettings({ sshKey: args.sshKey }, (text) => term.debug(text));
 }
 
 export function terminalFor(args: GlobalArgs): Terminal {

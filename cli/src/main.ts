@@ -1,7 +1,16 @@
 import { TAKO_VERSION } from "@tako/daemon";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { deleteCommand } from "./commands/delete.js";
+import { deployCommand } from "./commands/deploy.js";
+import { initCommand } from "./commands/init.js";
+import { logsCommand } from "./commands/logs.js";
+import { releasesCommand } from "./commands/releases.js";
+import { scaleCommand } from "./commands/scale.js";
+import { secretsCommand } from "./commands/secrets.js";
 import { serverCommand } from "./commands/server.js";
+import { serversCommand } from "./commands/servers.js";
+import { statusCommand } from "./commands/status.js";
 import type { GlobalArgs } from "./context.js";
 
 const cli = yargs(hideBin(process.argv))
@@ -38,7 +47,21 @@ const cli = yargs(hideBin(process.argv))
     global: true,
     describe: "Path to tako.toml (default: ./tako.toml)",
   })
+  .option("ssh-key", {
+    type: "string",
+    global: true,
+    describe: "Private key for SSH logins (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, then ssh-agent)",
+  })
   .command(serverCommand as never)
+  .command(initCommand as never)
+  .command(deployCommand as never)
+  .command(statusCommand as never)
+  .command(scaleCommand as never)
+  .command(logsCommand as never)
+  .command(releasesCommand as never)
+  .command(secretsCommand as never)
+  .command(deleteCommand as never)
+  .command(serversCommand as never)
   .demandCommand(1, "Name a command; `tako --help` lists them.")
   .strict()
   .version(TAKO_VERSION)

@@ -1,5 +1,6 @@
 import type { ServerInfoResponse } from "@tako/proto";
 import { ServingStatus } from "@tako/proto";
+import { formatTable } from "./table.js";
 
 const STATUS_WORDS: Record<ServingStatus, string> = {
   [ServingStatus.UNSPECIFIED]: "unknown",
@@ -25,18 +26,16 @@ export function formatDuration(ms: number): string {
 /** A table of the host's daemons, then any daemon's reason for not serving. */
 export function formatServerInfo(info: ServerInfoResponse): string {
   const header = `Tako ${info.version} on ${info.hostname} · root ${info.rootDir} · HTTP :${info.httpPort} HTTPS :${info.httpsPort}`;
-  const rows = [["DAEMON", "STATUS", "PID", "UPTIME", "SOCKET"]];
-  for (const d of info.daemons) {
-    rows.push([
-      d.name,
-      statusWord(d.status),
-      d.pid ? String(d.pid) : "-",
-      d.pid ? formatDuration(Number(d.uptimeMs)) : "-",
-      d.socketPath,
-    ]);
-  }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  const table = rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd());
+  const rows = info.daemons.map((d) => [
+    d.name,
+    statusWord(d.status),
+    d.pid ? String(d.pid) : "-",
+    d.pid ? formatDuration(Number(d.uptimeMs)) : "-",
+    d.socketPath,
+  ]);
+  const table = formatTable(["DAEMON", "STATUS", "PID", "UPTIME", "SOCKET"], rows)
+    .split("\n")
+    .map((line) => `  ${line}`);
   const problems = info.daemons
     .filter((d) => d.status !== ServingStatus.SERVING && d.detail)
     .map((d) => `  ${d.name}: ${d.detail}`);

@@ -55,3 +55,23 @@ test("progress is plain lines without a TTY or with --ci, and never repeats a li
     assert.equal(t.err(), "step 1\nstep 2\nfinished\n");
   }
 });
+
+test("progress.log prints a permanent line: above the spinner on a TTY, as a plain line otherwise", () => {
+  const plain = capture({});
+  const p = plain.term.progress("deploying");
+  p.log("  web-1: ✓ upload (5 ms)");
+  p.done("deployed");
+  assert.equal(plain.err(), "deploying\n  web-1: ✓ upload (5 ms)\ndeployed\n");
+
+  const tty = capture({ tty: true });
+  const q = tty.term.progress("deploying");
+  q.log("  web-1: ✓ upload (5 ms)");
+  q.done("deployed");
+  const out = tty.err();
+  assert.ok(
+    out.includes("\r\x1b[2K  web-1: ✓ upload (5 ms)\n"),
+    "clears the spinner line, prints, then redraws",
+  );
+  assert.ok(out.endsWith("\r\x1b[2K✓ deployed\n"));
+  assert.equal(capture({ json: true }).term.progress("x").log("y"), undefined);
+});

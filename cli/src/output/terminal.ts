@@ -21,6 +21,8 @@ const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", 
 export interface Progress {
   /** Updates the line in place (TTY) or prints it (otherwise, only when it changed). */
   update(text: string): void;
+  /** Prints a permanent line above the progress line (e.g. a step that finished). */
+  log(text: string): void;
   /** Ends the progress line with a final message. */
   done(text: string): void;
   fail(text: string): void;
@@ -29,6 +31,7 @@ export interface Progress {
 export class Terminal {
   readonly mode: OutputMode;
   readonly #out: TerminalStreams;
+  #failureDetails: Readonly<Record<string, unknown>> = {};
 
   constructor(
     mode: OutputMode,
@@ -62,6 +65,11 @@ export class Terminal {
     else if (human) this.#out.stdout.write(human.endsWith("\n") ? human : `${human}\n`);
   }
 
+  /** Extra fields for the --json object printed if the command then fails (e.g. per-server results). */
+  setFailureDetails(details: Readonly<Record<string, unknown>>): void {
+    this.#failureDetails = details;
+  }
+
   /**
    * Reports a failure: what happened and, on its own line, what to do next. Under --json the
    * error also goes to stdout as {"ok":false,"error":{…}} so scripts can read it.
@@ -71,14 +79,16 @@ export class Terminal {
     this.#out.stderr.write(`Error: ${e.message}\n  → ${e.hint}\n`);
     if (this.mode.json) {
       this.#out.stdout.write(
-        `${JSON.stringify({ ok: false, error: { reason: e.reason, message: e.message, hint: e.hint, metadata: e.metadata } }, null, 2)}\n`,
+        `${JSON.stringify({ ...this.#failureDetails, ok: false, error: { reason: e.reason, message: e.message, hint: e.hint, metadata: e.metadata } }, null, 2)}\n`,
       );
     }
   }
 
   progress(initial: string): Progress {
     const err = this.#out.stderr;
-    if (this.mode.json) return { update: () => undefined, done: () => undefined, fail: () => undefined };
+    if (this.mode.json) {
+      return { update: () => undefined, log: () => undefined, done: () => undefined, fail: () => undefined };
+    }
     if (!this.#fancy) {
       let last = "";
       const print = (text: string) => {
@@ -86,7 +96,7 @@ export class Terminal {
         last = text;
       };
       print(initial);
-      return { update: print, done: (t) => print(t), fail: (t) => print(t) };
+      return { update: print, log: (t) => err.write(`${t}\n`), done: (t) => print(t), fail: (t) => print(t) };
     }
     let text = initial;
     let frame = 0;
@@ -100,6 +110,10 @@ export class Terminal {
     return {
       update: (t) => {
         text = t;
+      },
+      log: (t) => {
+        err.write(`\r\x1b[2K${t}\n`);
+        draw();
       },
       done: (t) => end("✓", t),
       fail: (t) => end("✗", t),

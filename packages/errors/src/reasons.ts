@@ -92,6 +92,41 @@ export const REASONS = {
     kind: "not_found",
     hint: "List the releases kept on the host with `tako releases list`.",
   },
+  // The tako CLI: app config, build, secrets, SSH and remote servers
+  APP_CONFIG_NOT_FOUND: {
+    kind: "not_found",
+    hint: "Run `tako init` in your app's directory, or point to the file with `-c <path>`.",
+  },
+  SERVER_NOT_FOUND: {
+    kind: "not_found",
+    hint: "Add it with `tako servers add <name> <user@host>`; `tako servers list` shows the known ones.",
+  },
+  SSH_HOST_KEY_UNKNOWN: {
+    kind: "failed_precondition",
+    hint: "Check the fingerprint on the server, then add the host key to ~/.ssh/known_hosts.",
+  },
+  SSH_HOST_KEY_CHANGED: {
+    kind: "failed_precondition",
+    hint: "If the server was reinstalled, check its new fingerprint there and replace the old known_hosts entry.",
+  },
+  SSH_AUTH_FAILED: {
+    kind: "unauthenticated",
+    hint: "Pass your key with --ssh-key, add it to your ssh-agent, or authorize it on the server.",
+  },
+  SSH_CONNECT_FAILED: { kind: "unavailable", hint: "Check the host, the port and that sshd runs there." },
+  SECRETS_KEY_MISSING: {
+    kind: "failed_precondition",
+    hint: "Copy the environment's key from a teammate into .tako/keys/<env>, or set the secrets again.",
+  },
+  SECRETS_INVALID: { kind: "invalid_argument", hint: "Fix .tako/secrets.json or set the secret again." },
+  BUILD_FAILED: {
+    kind: "failed_precondition",
+    hint: "Fix the build (its output is above) and deploy again.",
+  },
+  HOST_INSTALL_FAILED: {
+    kind: "failed_precondition",
+    hint: "Read the installer's output above; run `tako servers add … --install` again once it is fixed.",
+  },
 
   // certd: certificates, ACME orders, DNS-01 providers
   CERT_HOST_INVALID: {

@@ -15,10 +15,10 @@ export interface CliResult {
 /** Runs the real CLI as a user would, never throwing on a non-zero exit. */
 export function runTako(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [TAKO_BIN, ...args],
       {
@@ -32,5 +32,7 @@ export function runTako(
         resolve({ code, stdout, stderr });
       },
     );
+    // What a user pipes in (e.g. a secret's value); otherwise stdin is closed at once.
+    child.stdin?.end(options.input ?? "");
   });
 }

@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   checkAppEnv,
@@ -138,10 +138,12 @@ export class DeployEngine {
       const secrets = this.#deps.store.getSecrets(app, env).values;
       if (start.leader && start.releaseCommand) {
         yield steps.start("release", start.releaseCommand);
+        const dataDir = join(this.#deps.paths.appDir(app, env), "data/app");
+        await mkdir(dataDir, { recursive: true, mode: 0o750 }); // the app's data dir, also the command's HOME
         await runReleaseCommand({
           command: start.releaseCommand,
           releaseDir,
-          dataDir: join(this.#deps.paths.appDir(app, env), "data/app"),
+          dataDir,
           app,
           env,
           version,
@@ -291,13 +293,14 @@ export class DeployEngine {
     signal: AbortSignal,
     spec: ReleaseSpecInit,
   ): AsyncGenerator<DeployEvent, { newInstances: number; oldInstances: number }> {
+    yield steps.start("rollout");
     const supervisor = this.#deps.ports.supervisor;
-    if (!supervisor)
+    if (!supervisor) {
       throw new TakoError(
         "DAEMON_UNREACHABLE",
         "the supervisor is not installed on this host, so nothing can run the app",
       );
-    yield steps.start("rollout");
+    }
     let result = { newInstances: 0, oldInstances: 0 };
     for await (const p of supervisor.apply(spec, signal)) {
       if (p.done) result = { newInstances: p.newInstances, oldInstances: p.oldInstances };
