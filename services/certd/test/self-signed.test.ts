@@ -14,9 +14,10 @@ import { DEFAULT_CERT_NAME } from "../src/index.js";
 import {
   type CertClient,
   type CertificateWatcher,
+  type ChallengeWatcher,
   certClient,
-  followCertd,
   watchCertificates,
+  watchChallenges,
 } from "./helpers/cert-client.js";
 import { handshake } from "./helpers/tls-probe.js";
 
@@ -199,51 +200,43 @@ describe("with --no-acme", () => {
 });
 
 describe("pending HTTP-01 challenges are shared through the certificates directory", () => {
-  const tokens = new Map<string, string>();
-  let snapshots = 0;
-  let stop: () => Promise<void>;
+  let challenges: ChallengeWatcher;
   before(() => {
-    stop = followCertd(
-      host.socket("certd"),
-      (c, signal) => c.watchChallenges({}, { signal }),
-      (m) => {
-        if (m.snapshot) {
-          tokens.clear();
-          snapshots++;
-        }
-        for (const c of m.added) tokens.set(c.token, c.keyAuthorization);
-        for (const t of m.removed) tokens.delete(t);
-      },
-    );
+    challenges = watchChallenges(host.socket("certd"));
   });
-  after(() => stop?.());
+  after(() => challenges?.stop());
   const file = (token: string) => join(host.paths.certsDir, "acme", "challenges", `${token}.json`);
   const challenge = (token: string, pid: number) =>
     `${JSON.stringify({ token, keyAuthorization: `${token}.thumbprint`, host: "x.example.com", pid })}\n`;
 
   test("a challenge another live certd process wrote is streamed, and withdrawn when it goes", async () => {
-    await waitFor(() => snapshots > 0, { what: "the challenge snapshot" });
+    await waitFor(() => challenges.snapshots() > 0, { what: "the challenge snapshot" });
     // As the predecessor of a reload would: a live process (this test) owns it.
     const token = "predecessorToken-0123456789abcdef";
     await writeFile(file(token), challenge(token, process.pid));
-    await waitFor(() => tokens.get(token) === `${token}.thumbprint`, { what: "the challenge on the watch" });
+    await waitFor(() => challenges.tokens.get(token) === `${token}.thumbprint`, {
+      what: "the challenge on the watch",
+    });
     await unlink(file(token));
-    await waitFor(() => !tokens.has(token) || undefined, { what: "the withdrawal on the watch" });
+    await waitFor(() => !challenges.tokens.has(token) || undefined, { what: "the withdrawal on the watch" });
   });
 
   test("challenges left by a dead process are dropped when certd starts", async () => {
     const dead = spawnSync("true").pid ?? 0;
     const token = "deadProcessToken-0123456789abcdef";
     await writeFile(file(token), challenge(token, dead));
-    await waitFor(() => tokens.has(token), { what: "the stale challenge to be seen first" });
+    await waitFor(() => challenges.tokens.has(token), { what: "the stale challenge to be seen first" });
     const oldPid = await host.pidOf("certd");
-    const seenSnapshots = snapshots;
+    const seenSnapshots = challenges.snapshots();
     process.kill(oldPid, "SIGHUP");
     await waitFor(async () => (await host.pidOf("certd").catch(() => oldPid)) !== oldPid, {
       timeoutMs: 30_000,
     });
-    await waitFor(() => snapshots > seenSnapshots, { timeoutMs: 30_000, what: "the successor's snapshot" });
-    assert.equal(tokens.has(token), false);
+    await waitFor(() => challenges.snapshots() > seenSnapshots, {
+      timeoutMs: 30_000,
+      what: "the successor's snapshot",
+    });
+    assert.equal(challenges.tokens.has(token), false);
     await assert.rejects(access(file(token)), "the file is gone");
   });
 });

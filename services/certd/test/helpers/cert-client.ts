@@ -54,3 +54,29 @@ export function watchCertificates(socket: string): CertificateWatcher {
   );
   return { bundles, snapshots: () => snapshots, stop };
 }
+
+export interface ChallengeWatcher {
+  /** Pending challenges, token → key authorization, as the edge would answer them. */
+  readonly tokens: ReadonlyMap<string, string>;
+  snapshots(): number;
+  stop(): Promise<void>;
+}
+
+/** Follows WatchChallenges like the edge does (the table is replaced on each snapshot). */
+export function watchChallenges(socket: string): ChallengeWatcher {
+  const tokens = new Map<string, string>();
+  let snapshots = 0;
+  const stop = followCertd(
+    socket,
+    (client, signal) => client.watchChallenges({}, { signal }),
+    (message) => {
+      if (message.snapshot) {
+        tokens.clear();
+        snapshots++;
+      }
+      for (const c of message.added) tokens.set(c.token, c.keyAuthorization);
+      for (const token of message.removed) tokens.delete(token);
+    },
+  );
+  return { tokens, snapshots: () => snapshots, stop };
+}

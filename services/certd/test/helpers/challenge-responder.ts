@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { followCertd } from "./cert-client.js";
+import { watchChallenges } from "./cert-client.js";
 
 export interface ServedChallenge {
   readonly token: string;
@@ -26,21 +26,9 @@ export async function startChallengeResponder(options: {
   readonly port: number;
   readonly certdSocket: string;
 }): Promise<ChallengeResponder> {
-  const tokens = new Map<string, string>();
+  const watcher = watchChallenges(options.certdSocket);
+  const { tokens } = watcher;
   const served: ServedChallenge[] = [];
-  let snapshots = 0;
-  const stopFollowing = followCertd(
-    options.certdSocket,
-    (client, signal) => client.watchChallenges({}, { signal }),
-    (message) => {
-      if (message.snapshot) {
-        tokens.clear();
-        snapshots++;
-      }
-      for (const c of message.added) tokens.set(c.token, c.keyAuthorization);
-      for (const token of message.removed) tokens.delete(token);
-    },
-  );
   const server: Server = createServer((req, res) => {
     const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "")?.[1];
     const keyAuthorization = token ? tokens.get(token) : undefined;
@@ -51,16 +39,21 @@ export async function startChallengeResponder(options: {
     served.push({ token, host: req.headers.host ?? "", userAgent: req.headers["user-agent"] ?? "" });
     res.writeHead(200, { "content-type": "text/plain" }).end(keyAuthorization);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, "127.0.0.1", () => resolve());
+    });
+  } catch (err) {
+    await watcher.stop();
+    throw err;
+  }
   return {
     tokens,
     served,
-    snapshots: () => snapshots,
+    snapshots: watcher.snapshots,
     async stop() {
-      await stopFollowing();
+      await watcher.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
