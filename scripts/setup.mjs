@@ -11,6 +11,7 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const TEST_PACKAGES = [
   { command: "curl", pkg: "curl" },
   { command: "systemd-analyze", pkg: "systemd" },
+  { command: "openssl", pkg: "openssl" },
   // The CLI's end-to-end tests: a throwaway OpenSSH server on loopback (packages/testkit/src/sshd.ts),
   // its keys, and git for release versions.
   { command: "/usr/sbin/sshd", pkg: "openssh-server" },
@@ -22,6 +23,18 @@ export const TEST_PACKAGES = [
   { command: "openssl", pkg: "openssl" },
   { command: "named", pkg: "bind9" },
   { command: "nsupdate", pkg: "bind9-dnsutils" },
+];
+
+/**
+ * What `node bench/edge/run.mjs` needs: the load generator and the peers edge-proxy is measured
+ * against. Not part of TEST_PACKAGES: the test suite never installs them.
+ */
+export const BENCH_PACKAGES = [
+  { command: "wrk", pkg: "wrk" },
+  { command: "nginx", pkg: "nginx" },
+  { command: "haproxy", pkg: "haproxy" },
+  { command: "caddy", pkg: "caddy" },
+  { command: "openssl", pkg: "openssl" },
 ];
 
 export function step(text) {

@@ -26,6 +26,11 @@ test("routes: exact, wildcard and path-prefixed hosts; nothing else", () => {
   assert.equal(checkRoute("Example.com"), "example.com");
   assert.equal(checkRoute("*.example.com"), "*.example.com");
   assert.equal(checkRoute("example.com/app/*"), "example.com/app/*");
+  assert.equal(
+    checkRoute("Example.COM/API/*"),
+    "example.com/API/*",
+    "the host is lowercased, the path keeps its case",
+  );
   assert.equal(routeHost("example.com/app/*"), "example.com");
   refused(() => checkRoute("/app"), /route "\/app" is invalid/);
   refused(() => checkRoute("ex ample.com"), /invalid/);

@@ -58,10 +58,12 @@ export function routeHost(route: string): string {
   return (slash === -1 ? route : route.slice(0, slash)).toLowerCase();
 }
 
+/** Checks a route pattern and returns it with the host lowercased (paths are case-sensitive). */
 export function checkRoute(route: string): string {
-  const lower = route.trim().toLowerCase();
-  const host = routeHost(lower);
-  const path = lower.slice(host.length);
+  const trimmed = route.trim();
+  const host = routeHost(trimmed);
+  const path = trimmed.slice(host.length);
+  const lower = `${host}${path}`;
   const labels = (host.startsWith("*.") ? host.slice(2) : host).split(".");
   const hostOk =
     labels.length >= 1 &&

@@ -16,7 +16,11 @@ export const SOCKET_NAMES: Readonly<Record<DaemonName, string>> = Object.freeze(
 });
 
 /** Daemons this build ships, in the order the local host starts them (stopped in reverse). */
-export const INSTALLED_DAEMONS: readonly DaemonName[] = Object.freeze(["certd", "agentd"] as DaemonName[]);
+export const INSTALLED_DAEMONS: readonly DaemonName[] = Object.freeze([
+  "certd",
+  "edge-proxy",
+  "agentd",
+] as DaemonName[]);
 
 export function isDaemonName(value: string): value is DaemonName {
   return (DAEMONS as readonly string[]).includes(value);

@@ -128,6 +128,20 @@ export const REASONS = {
     hint: "Read the installer's output above; run `tako servers add … --install` again once it is fixed.",
   },
 
+  // edge-proxy
+  ROUTE_INVALID: {
+    kind: "invalid_argument",
+    hint: 'Use "example.com", "*.example.com" or "example.com/app/*" in the routes of tako.toml.',
+  },
+  ROUTE_CONFLICT: {
+    kind: "already_exists",
+    hint: "Remove the route from the other deployment first (or delete it), or choose another route.",
+  },
+  ROUTE_STATE_CORRUPT: {
+    kind: "failed_precondition",
+    hint: "Restore the edge's routes file from a backup or remove it and redeploy every app to push routes again.",
+  },
+
   // certd: certificates, ACME orders, DNS-01 providers
   CERT_HOST_INVALID: {
     kind: "invalid_argument",

@@ -24,6 +24,10 @@ export interface LocalHostOptions {
   readonly root: string;
   readonly httpPort: number;
   readonly httpsPort: number;
+  /** Prometheus port of the edge on 127.0.0.1; 0 (the default) disables it. */
+  readonly metricsPort?: number;
+  /** Address the edge's public listeners bind; default 127.0.0.1 (a local host is not public). */
+  readonly bindHost?: string;
   readonly log: Logger;
   /** Daemons to run, in start order; default: every daemon this build ships. */
   readonly daemons?: readonly DaemonName[];
@@ -80,14 +84,22 @@ export function daemonEntry(name: DaemonName): string {
 /** Command-line flags the local host gives each daemon. */
 export function daemonArgs(
   name: DaemonName,
-  options: Pick<LocalHostOptions, "root" | "httpPort" | "httpsPort" | "certd">,
+  options: Pick<LocalHostOptions, "root" | "httpPort" | "httpsPort" | "metricsPort" | "bindHost" | "certd">,
 ): string[] {
   const root = ["--root", options.root];
   const ports = ["--http-port", String(options.httpPort), "--https-port", String(options.httpsPort)];
   switch (name) {
     case "agentd":
-    case "edge-proxy":
       return [...root, ...ports];
+    case "edge-proxy":
+      return [
+        ...root,
+        ...ports,
+        "--metrics-port",
+        String(options.metricsPort ?? 0),
+        "--bind-host",
+        options.bindHost ?? "127.0.0.1",
+      ];
     case "certd":
       // The edge's HTTP port: certd checks that the edge serves an HTTP-01 token before the CA looks.
       return [...root, "--http-port", String(options.httpPort), ...certdFlags(options.certd)];

@@ -3,7 +3,13 @@ import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  type Client,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { fromConnectError } from "./error-mapping.js";
 import { assertSocketPath } from "./socket-path.js";
@@ -52,6 +58,10 @@ function failureText(err: unknown): string {
   return parts.join(" ");
 }
 
+function answeredByServer(err: unknown): boolean {
+  return err instanceof ConnectError && [...err.metadata.keys()].length > 0;
+}
+
 /**
  * Retries unary calls whose failure proves the request was never processed, with a short
  * exponential backoff, within the call's deadline. This is what makes a daemon's graceful reload
@@ -65,6 +75,9 @@ export function retryInterceptor(retries: number): Interceptor {
       try {
         return await next(req);
       } catch (err) {
+        // An error the daemon answered with (its response carried headers) ran on the server,
+        // whatever its text says (an app's startup output may well mention ECONNREFUSED).
+        if (answeredByServer(err)) throw err;
         const text = failureText(err);
         const retriable = NEVER_SENT.test(text) || (idempotent && RACED_CLOSE.test(text));
         if (!retriable || attempt >= retries || req.signal.aborted) throw err;
@@ -83,7 +96,7 @@ export function createRpcChannel(socketPath: string, options: RpcChannelOptions 
   const common = {
     baseUrl: "http://localhost",
     useBinaryFormat: options.binary ?? true,
-    // Connect reads a deadline of 0 as "already expired"; ours means "none" (long-lived watches).
+    // Connect reads a default of 0 as "already expired"; our contract says 0 means no deadline.
     ...(options.timeoutMs === 0 ? {} : { defaultTimeoutMs: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS }),
     interceptors: [retryInterceptor(options.retries ?? 5)],
   };

@@ -28,6 +28,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+let networkLookalikeCalls = 0;
+
 /** Health answers with the pid; EdgeService.SetRoutes sleeps `routes[0]` ms, or fails on demand. */
 function routes(router: ConnectRouter) {
   router.service(HealthService, {
@@ -40,6 +42,10 @@ function routes(router: ConnectRouter) {
         throw new TakoError("NOT_FOUND", "no deployment web/production", { metadata: { app: "web" } });
       }
       if (first === "bug") throw new Error("secret internal detail /var/lib/x");
+      if (first === "looks-like-network") {
+        networkLookalikeCalls++;
+        throw new TakoError("UNAVAILABLE", "the app said: connect ECONNREFUSED 127.0.0.1:5432");
+      }
       const ms = Number(first);
       if (ms > 0) await sleep(ms);
       return {};
@@ -197,6 +203,31 @@ describe("limits, deadlines and errors", () => {
       );
     } finally {
       channel.close();
+    }
+  });
+
+  test("a channel with timeoutMs 0 sets no deadline", async () => {
+    const channel = createRpcChannel(socketPath, { timeoutMs: 0 });
+    try {
+      await createRpcClient(EdgeService, channel).setRoutes({ routes: ["50"] });
+    } finally {
+      channel.close();
+    }
+  });
+
+  test("an error the handler answered is never retried, even when its text mentions ECONNREFUSED", async () => {
+    for (const options of [{ httpVersion: "1.1" }, { httpVersion: "2" }, { protocol: "grpc" }] as const) {
+      const before = networkLookalikeCalls;
+      const channel = createRpcChannel(socketPath, options);
+      try {
+        await assert.rejects(
+          createRpcClient(EdgeService, channel).setRoutes({ routes: ["looks-like-network"] }),
+          (err: unknown) => TakoError.is(err, "UNAVAILABLE"),
+        );
+      } finally {
+        channel.close();
+      }
+      assert.equal(networkLookalikeCalls - before, 1, JSON.stringify(options));
     }
   });
 

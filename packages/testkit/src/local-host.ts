@@ -14,6 +14,8 @@ export interface TestHost {
   readonly paths: HostPaths;
   readonly httpPort: number;
   readonly httpsPort: number;
+  /** The edge's Prometheus port on 127.0.0.1. */
+  readonly metricsPort: number;
   /** Stable socket path of a daemon. */
   socket(daemon: DaemonName): string;
   /** PID behind a daemon's socket right now, asked over the socket. */
@@ -39,7 +41,11 @@ export interface StartTestHostOptions {
 /** A real local host (real daemon processes and sockets) under a fresh temp root, in this process's care. */
 export async function startTestHost(options: StartTestHostOptions = {}): Promise<TestHost> {
   const temp = await makeTempRoot("host");
-  const [httpPort, httpsPort] = [options.httpPort ?? (await freePort()), await freePort()];
+  const [httpPort, httpsPort, metricsPort] = [
+    options.httpPort ?? (await freePort()),
+    await freePort(),
+    await freePort(),
+  ];
   const showLogs = options.logs ?? process.env.TAKO_TEST_LOGS === "1";
   const logFile = join(temp.root, "var/log/tako/daemons.log");
   await mkdir(dirname(logFile), { recursive: true });
@@ -51,6 +57,7 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
     root: temp.root,
     httpPort,
     httpsPort,
+    metricsPort,
     log,
     ...(options.daemons ? { daemons: options.daemons } : {}),
     ...(options.restart ? { restart: options.restart } : {}),
@@ -73,6 +80,7 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
     paths: host.paths,
     httpPort,
     httpsPort,
+    metricsPort,
     socket,
     async pidOf(daemon) {
       const channel = createRpcChannel(socket(daemon), { timeoutMs: 2_000 });

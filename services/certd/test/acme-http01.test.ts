@@ -1,7 +1,7 @@
-// ACME over HTTP-01 against a real CA (pebble) resolving names through a real DNS server (BIND):
-// issuance with the token served from certd's WatchChallenges stream on pebble's HTTP port,
-// reuse, failures reported with the CA's reason, the certificate in use kept, retries with
-// backoff until the host recovers.
+// ACME over HTTP-01 against a real CA (pebble) resolving names through a real DNS server (BIND),
+// through the real edge: edge-proxy answers the token from certd's WatchChallenges stream on the
+// port pebble validates on, and serves the issued certificate by SNI. Also: reuse, failures
+// reported with the CA's reason, the certificate in use kept, retries with backoff.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
@@ -11,8 +11,8 @@ import { TakoError } from "@tako/errors";
 import { CertificateSource } from "@tako/proto";
 import { waitFor } from "@tako/testkit";
 import { type AcmeFixture, startAcmeFixture } from "./helpers/acme-fixture.js";
-import { type CertificateWatcher, watchCertificates } from "./helpers/cert-client.js";
-import { handshake } from "./helpers/tls-probe.js";
+import { type CertificateWatcher, watchCertificates, watchChallenges } from "./helpers/cert-client.js";
+import { edgeServes } from "./helpers/tls-probe.js";
 
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 4_000;
@@ -53,37 +53,50 @@ async function assertIssuedByPebble(chainPem: string, name: string): Promise<X50
 }
 
 describe("HTTP-01 issuance", () => {
-  test("an exact public host is issued by the CA, which fetched the token from the watch consumer", async () => {
-    const res = await fx.client.ensureCertificates({
-      hosts: ["app.example.com"],
-      app: "web",
-      env: "production",
-    });
-    const [cert] = res.certificates;
-    assert.equal(cert?.source, CertificateSource.ACME);
-    assert.deepEqual(cert?.names, ["app.example.com"]);
-    assert.match(cert?.issuer ?? "", /^Pebble Intermediate CA/);
-    assert.equal(cert?.lastError, "");
-
-    // pebble's validation authority (not only certd's own readiness check) got the token.
-    const fromPebble = fx.responder.served.filter(
-      (s) => s.host.startsWith("app.example.com") && /Pebble/i.test(s.userAgent),
-    );
-    assert.ok(fromPebble.length >= 1, `served: ${JSON.stringify(fx.responder.served)}`);
-    // Withdrawn once the order is done.
-    await waitFor(() => fx.responder.tokens.size === 0, { what: "the challenge to be withdrawn" });
+  test("an exact public host is issued over HTTP-01 through the edge and served by it", async () => {
+    const challenges = watchChallenges(fx.host.socket("certd"));
+    try {
+      const res = await fx.client.ensureCertificates({
+        hosts: ["app.example.com"],
+        app: "web",
+        env: "production",
+      });
+      const [cert] = res.certificates;
+      assert.equal(cert?.source, CertificateSource.ACME);
+      assert.deepEqual(cert?.names, ["app.example.com"]);
+      assert.match(cert?.issuer ?? "", /^Pebble Intermediate CA/);
+      assert.equal(cert?.lastError, "");
+      // certd saw the edge serve the token before it asked the CA to validate (only the edge
+      // listens on pebble's HTTP port), and withdrew it afterwards.
+      const logs = await fx.host.readLogs();
+      assert.match(logs, /"msg":"acme challenge valid".*"type":"http-01"/);
+      assert.doesNotMatch(logs, /the edge does not serve the HTTP-01 challenge/);
+      await waitFor(() => challenges.snapshots() > 0 && challenges.tokens.size === 0, {
+        what: "the challenge to be withdrawn",
+      });
+    } finally {
+      await challenges.stop();
+    }
 
     // Stored: key 0600, chain verifies to pebble's root; pushed to the watch.
     const dir = join(fx.host.paths.certsDir, "app.example.com");
     assert.equal((await stat(join(dir, "privkey.pem"))).mode & 0o777, 0o600);
     assert.equal((await stat(join(fx.host.paths.certsDir, "acme", "account-key.pem"))).mode & 0o777, 0o600);
-    await assertIssuedByPebble(await readFile(join(dir, "fullchain.pem"), "utf8"), "app.example.com");
+    const stored = await assertIssuedByPebble(
+      await readFile(join(dir, "fullchain.pem"), "utf8"),
+      "app.example.com",
+    );
     const bundle = await waitFor(() => watcher.bundles.get("app.example.com"), {
       what: "the watch to carry it",
     });
     await assertIssuedByPebble(bundle.certChainPem, "app.example.com");
-    const served = await handshake([...watcher.bundles.values()], "app.example.com");
-    assert.match(served.issuer, /Pebble Intermediate CA/);
+    // A TLS handshake with the edge for that name gets exactly this certificate.
+    await edgeServes(
+      fx.host.httpsPort,
+      "app.example.com",
+      (c) => c.fingerprint256 === stored.fingerprint256,
+      "the edge to serve the issued certificate",
+    );
   });
 
   test("asking again reuses the certificate: no second order", async () => {
@@ -175,6 +188,13 @@ describe("failures", () => {
       return b?.info?.lastError ? b : undefined;
     });
     assert.equal(pushed.certChainPem, goodPem);
+    const goodLeaf = new X509Certificate(goodPem);
+    await edgeServes(
+      fx.host.httpsPort,
+      "keep.example.com",
+      (c) => c.fingerprint256 === goodLeaf.fingerprint256,
+      "the edge to keep serving the certificate in use",
+    );
     // EnsureCertificates still succeeds: a valid certificate is in place.
     const ensured = await fx.client.ensureCertificates({ hosts: ["keep.example.com"] });
     assert.equal(ensured.certificates[0]?.notAfterUnixMs, good?.notAfterUnixMs);

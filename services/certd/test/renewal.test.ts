@@ -1,6 +1,6 @@
 // Renewal against pebble: a stored ACME certificate close to expiry is renewed by the running
-// certd (same process) and the new one is what the watch pushes and a handshake serves;
-// RenewCertificates renews on demand.
+// certd and the new one is what the watch pushes and what the edge serves, neither of them
+// restarted; RenewCertificates renews on demand.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "@tako/daemon";
@@ -8,7 +8,7 @@ import { waitFor } from "@tako/testkit";
 import { CertificateStore, createSelfSigned, describeChain, FRESH_RENEWAL } from "../src/index.js";
 import { type AcmeFixture, startAcmeFixture } from "./helpers/acme-fixture.js";
 import { type CertificateWatcher, watchCertificates } from "./helpers/cert-client.js";
-import { handshake } from "./helpers/tls-probe.js";
+import { edgeServes } from "./helpers/tls-probe.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -38,8 +38,9 @@ function record(name: string): string | undefined {
 }
 
 describe("renewal", () => {
-  test("a stored certificate 2 days from expiry is renewed by the running certd and pushed to the watch", async () => {
+  test("a certificate 2 days from expiry, served by the edge, is renewed and the edge serves the new one; nothing restarts", async () => {
     const pid = await fx.host.pidOf("certd");
+    const edgePid = await fx.host.pidOf("edge-proxy");
     // What an ACME certificate about to expire looks like on disk, written by another process
     // (as an operator restoring a backup would): short validity, source "acme".
     const old = await createSelfSigned({
@@ -60,9 +61,16 @@ describe("renewal", () => {
         names: ["renew.example.com"],
         app: "web",
         env: "production",
-        renewal: FRESH_RENEWAL,
+        // Not before 5 s from now: long enough to see the edge serve the old certificate first.
+        renewal: { ...FRESH_RENEWAL, nextAttemptMs: Date.now() + 5_000 },
       },
       old,
+    );
+    await edgeServes(
+      fx.host.httpsPort,
+      "renew.example.com",
+      (c) => c.serialNumber.toUpperCase() === oldFacts.serial,
+      "the edge to serve the certificate about to expire",
     );
 
     const renewedSerial = await waitFor(
@@ -77,7 +85,7 @@ describe("renewal", () => {
       [oldFacts.serial, renewedSerial],
       "old first, then the renewal",
     );
-    assert.equal(await fx.host.pidOf("certd"), pid, "no restart");
+    assert.equal(await fx.host.pidOf("certd"), pid, "certd was not restarted");
 
     const info = (await fx.client.listCertificates({})).certificates.find(
       (c) => c.names[0] === "renew.example.com",
@@ -85,9 +93,14 @@ describe("renewal", () => {
     assert.match(info?.issuer ?? "", /^Pebble Intermediate CA/);
     assert.ok(Number(info?.notAfterUnixMs) > oldFacts.notAfterMs + 300 * DAY_MS);
     assert.equal(info?.lastError, "");
-    // A handshake for the name now gets the renewed certificate.
-    const served = await handshake([...watcher.bundles.values()], "renew.example.com");
-    assert.equal(served.serialNumber.toUpperCase(), renewedSerial);
+    // The edge, never restarted, now serves the renewed certificate for the name.
+    await edgeServes(
+      fx.host.httpsPort,
+      "renew.example.com",
+      (c) => c.serialNumber.toUpperCase() === renewedSerial,
+      "the edge to serve the renewed certificate",
+    );
+    assert.equal(await fx.host.pidOf("edge-proxy"), edgePid, "the edge was not restarted");
     assert.match(await fx.host.readLogs(), /"msg":"renewing certificate".*"host":"renew\.example\.com"/);
   });
 

@@ -9,21 +9,21 @@ import {
   type TestHost,
 } from "@tako/testkit";
 import { type CertClient, certClient } from "./cert-client.js";
-import { type ChallengeResponder, startChallengeResponder } from "./challenge-responder.js";
 
 export interface AcmeFixture {
   readonly dns: DnsServer;
   readonly pebble: Pebble;
+  /** certd and the real edge-proxy; the edge's HTTP port is the one pebble validates HTTP-01 on. */
   readonly host: TestHost;
   readonly client: CertClient;
-  readonly responder: ChallengeResponder;
   stop(): Promise<void>;
 }
 
 /**
  * Everything an ACME test needs, all real: BIND serving `zones` (every name → 127.0.0.1 unless
- * `records` says otherwise), pebble validating through it, a local host running certd against
- * pebble, and an HTTP-01 responder fed by certd's WatchChallenges on pebble's HTTP port.
+ * `records` says otherwise), pebble validating through it, and a local host running certd
+ * against pebble behind edge-proxy, which answers HTTP-01 from certd's WatchChallenges stream
+ * and serves certd's certificates by SNI.
  */
 export async function startAcmeFixture(options: {
   readonly zones: readonly string[];
@@ -44,7 +44,7 @@ export async function startAcmeFixture(options: {
     const pebble = await startPebble({ dnsServer: dns.address, httpPort });
     stops.push(() => pebble.stop());
     const host = await startTestHost({
-      daemons: ["certd"],
+      daemons: ["certd", "edge-proxy"],
       httpPort,
       certd: {
         acmeDirectoryUrl: pebble.directoryUrl,
@@ -56,9 +56,7 @@ export async function startAcmeFixture(options: {
     stops.push(() => host.stop());
     const { client, close } = certClient(host.socket("certd"));
     stops.push(async () => close());
-    const responder = await startChallengeResponder({ port: httpPort, certdSocket: host.socket("certd") });
-    stops.push(() => responder.stop());
-    return { dns, pebble, host, client, responder, stop };
+    return { dns, pebble, host, client, stop };
   } catch (err) {
     await stop();
     throw err;

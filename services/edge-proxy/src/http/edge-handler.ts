@@ -1,0 +1,244 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex, Readable } from "node:stream";
+import type { ColdStarter, WaitResult } from "../coldstart/cold-starter.js";
+import type { EdgeMetrics } from "../metrics/edge-metrics.js";
+import type { UpstreamProxy } from "../proxy/upstream-proxy.js";
+import { stripRoutePrefix } from "../routing/route-pattern.js";
+import type { Route, RouteTable } from "../routing/route-table.js";
+import { looksLikeAsset, normalizeStaticPath, type PublicFile } from "../static/public-files.js";
+import { type EdgeRequest, type EdgeResponse, sendPublicFile } from "../static/static-response.js";
+import { type Deployment, nextUpstream } from "../upstream/deployment.js";
+import { BodyLimit } from "./body-limit.js";
+import type { ClientLimiter } from "./client-limiter.js";
+import { sendPlain } from "./plain-response.js";
+import { requestIdFor } from "./request-id.js";
+import { hostOf, pathOf } from "./request-target.js";
+
+export interface EdgeHandlerDeps {
+  /** The routing table in force (swapped whole when routes change). */
+  readonly routes: () => RouteTable<Deployment>;
+  readonly proxy: UpstreamProxy;
+  readonly coldStarter: ColdStarter;
+  readonly limiter: ClientLimiter;
+  readonly metrics: EdgeMetrics;
+  readonly maxBodyBytes: number;
+}
+
+type Lookup =
+  | { readonly kind: "file"; readonly file: PublicFile }
+  | { readonly kind: "bad" }
+  | { readonly kind: "none" };
+
+/**
+ * The HTTPS request pipeline: request id → body limit → host → route (unknown host: 404) →
+ * per-IP cap (429) → static file from the live release's public/ → a healthy instance, or a cold
+ * start when the app is scaled to zero.
+ */
+export class EdgeHandler {
+  readonly #deps: EdgeHandlerDeps;
+
+  constructor(deps: EdgeHandlerDeps) {
+    this.#deps = deps;
+  }
+
+  readonly handle = (req: EdgeRequest, res: EdgeResponse): void => {
+    const startedAt = performance.now();
+    const { metrics } = this.#deps;
+    const requestId = requestIdFor(req.headers["x-request-id"]);
+    res.setHeader("x-request-id", requestId);
+
+    const length = req.headers["content-length"];
+    if (length !== undefined && Number(length) > this.#deps.maxBodyBytes) {
+      this.#finish(res, "", startedAt);
+      sendPlain(res, 413, "Payload Too Large", { connection: "close" });
+      return;
+    }
+    const host = hostOf(req);
+    if (host === undefined) {
+      this.#finish(res, "", startedAt);
+      sendPlain(res, 400, "Bad Request");
+      return;
+    }
+    const path = pathOf(req.url);
+    const route = this.#deps.routes().match(host, path);
+    if (!route) {
+      this.#finish(res, "", startedAt);
+      sendPlain(res, 404, "Not Found");
+      return;
+    }
+    const deployment = route.target;
+    const ip = req.socket.remoteAddress ?? "";
+    if (!this.#deps.limiter.acquire(ip)) {
+      this.#finish(res, deployment.key, startedAt);
+      sendPlain(res, 429, "Too Many Requests", { "retry-after": "1" });
+      return;
+    }
+    res.once("close", () => {
+      this.#deps.limiter.release(ip);
+      metrics.request(deployment.key, res.statusCode, (performance.now() - startedAt) / 1000);
+    });
+    const body =
+      length === undefined && req.method !== "GET" && req.method !== "HEAD"
+        ? this.#limitStreamedBody(req, res)
+        : undefined;
+
+    const headers = req.headers;
+    headers["x-forwarded-for"] = ip;
+    headers["x-forwarded-proto"] = "https";
+    headers["x-forwarded-host"] = host;
+    headers["x-request-id"] = requestId;
+    delete headers["x-tako-internal-token"];
+    delete headers.forwarded;
+    if (headers.connection !== undefined) dropHopByHop(headers);
+
+    if ((req.method === "GET" || req.method === "HEAD") && deployment.publicFiles && looksLikeAsset(path)) {
+      const found = this.#lookupStatic(route, path);
+      if (found.kind === "bad") {
+        sendPlain(res, 400, "Bad Request");
+        return;
+      }
+      if (found.kind === "file") {
+        sendPublicFile(req, res, found.file).then(
+          (sent) => {
+            if (!sent) this.#toApp(req, res, deployment, body);
+          },
+          () => sendPlain(res, 500, "Internal Server Error"),
+        );
+        return;
+      }
+    }
+    this.#toApp(req, res, deployment, body);
+  };
+
+  /** A WebSocket upgrade (HTTP/1.1 only): routed like a request, then piped to an instance. */
+  readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on("error", () => undefined);
+    const host = hostOf(req);
+    const route = host === undefined ? undefined : this.#deps.routes().match(host, pathOf(req.url));
+    if (!route) {
+      socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    const deployment = route.target;
+    const headers = req.headers;
+    headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
+    headers["x-forwarded-proto"] = "https";
+    headers["x-forwarded-host"] = host ?? "";
+    headers["x-request-id"] = requestIdFor(headers["x-request-id"]);
+    delete headers["x-tako-internal-token"];
+    delete headers.forwarded;
+    const upstream = nextUpstream(deployment);
+    if (upstream) {
+      this.#deps.proxy.ws(req, socket, head, upstream, deployment.key);
+      return;
+    }
+    void this.#awaitInstance(deployment).then((result) => {
+      if (result.kind === "ready") this.#deps.proxy.ws(req, socket, head, result.upstream, deployment.key);
+      else
+        socket.end(
+          `HTTP/1.1 ${statusOf(result)} ${textOf(result)}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+        );
+    });
+  };
+
+  #toApp(req: EdgeRequest, res: EdgeResponse, deployment: Deployment, body: Readable | undefined): void {
+    const upstream = nextUpstream(deployment);
+    if (upstream) {
+      this.#deps.proxy.web(req, res, upstream, deployment.key, body);
+      return;
+    }
+    void this.#awaitInstance(deployment).then((result) => {
+      if (res.writableEnded || res.destroyed) return; // the client gave up meanwhile
+      if (result.kind === "ready") this.#deps.proxy.web(req, res, result.upstream, deployment.key, body);
+      else
+        sendPlain(
+          res,
+          statusOf(result),
+          textOf(result),
+          result.kind === "rejected" ? { "retry-after": "1" } : undefined,
+        );
+    });
+  }
+
+  /**
+   * No healthy instance. Scaled to zero (desired 0): wake it and wait. Desired above zero means
+   * the instances are failing (the supervisor replaces them): 503 at once. Unknown to the
+   * supervisor (or no snapshot yet): 503 as well.
+   */
+  #awaitInstance(deployment: Deployment): Promise<WaitResult | { kind: "unavailable" }> {
+    if (deployment.desiredInstances === 0) return this.#deps.coldStarter.waitForInstance(deployment);
+    return Promise.resolve({ kind: "unavailable" });
+  }
+
+  #lookupStatic(route: Route<Deployment>, path: string): Lookup {
+    const files = route.target.publicFiles;
+    if (!files) return { kind: "none" };
+    const normalized = normalizeStaticPath(path);
+    if (normalized.kind === "bad") return { kind: "bad" };
+    const direct = files.get(normalized.path);
+    if (direct) return { kind: "file", file: direct };
+    const stripped = stripRoutePrefix(route.pattern.path, normalized.path);
+    const viaPrefix = stripped === undefined ? undefined : files.get(stripped);
+    return viaPrefix ? { kind: "file", file: viaPrefix } : { kind: "none" };
+  }
+
+  /** A body without Content-Length (chunked, or HTTP/2) is counted and cut past the limit. */
+  #limitStreamedBody(req: EdgeRequest, res: EdgeResponse): Readable {
+    const limit = new BodyLimit(this.#deps.maxBodyBytes, () => {
+      this.#deps.proxy.abort(req);
+      req.unpipe(limit);
+      req.resume(); // the rest of the body is read and dropped
+      sendPlain(res, 413, "Payload Too Large", { connection: "close" });
+    });
+    req.pipe(limit);
+    return limit;
+  }
+
+  #finish(res: EdgeResponse, key: string, startedAt: number): void {
+    res.once("close", () =>
+      this.#deps.metrics.request(key, res.statusCode, (performance.now() - startedAt) / 1000),
+    );
+  }
+}
+
+/**
+ * Hop-by-hop headers concern the client's connection only; the upstream connection is the
+ * edge's own keep-alive connection (a client's `Connection: close` must not close it).
+ */
+function dropHopByHop(headers: EdgeRequest["headers"]): void {
+  const listed = String(headers.connection);
+  for (const name of listed.split(",")) {
+    const h = name.trim().toLowerCase();
+    if (h !== "" && h !== "x-request-id" && h !== "host") delete headers[h];
+  }
+  delete headers.connection;
+  delete headers["keep-alive"];
+  delete headers["proxy-connection"];
+  delete headers.upgrade;
+}
+
+function statusOf(result: WaitResult | { kind: "unavailable" }): number {
+  switch (result.kind) {
+    case "timeout":
+      return 504;
+    case "failed":
+      return 502;
+    case "rejected":
+    case "unavailable":
+    case "ready":
+      return 503;
+  }
+}
+
+function textOf(result: WaitResult | { kind: "unavailable" }): string {
+  switch (result.kind) {
+    case "timeout":
+      return "App startup timed out";
+    case "failed":
+      return "Bad Gateway";
+    case "rejected":
+    case "unavailable":
+    case "ready":
+      return "Service Unavailable";
+  }
+}
