@@ -194,6 +194,13 @@ describe("across a reload", () => {
     await waitFor(() => watcher.bundles.has("after-reload.test"), {
       what: "the new certificate on the watch",
     });
+    // The edge's own watch reconnected to the successor too: it serves the new certificate.
+    await edgeServes(
+      host.httpsPort,
+      "after-reload.test",
+      (c) => c.subject === "CN=after-reload.test",
+      "the edge to serve a certificate made after the reload",
+    );
   });
 });
 
