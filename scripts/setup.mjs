@@ -19,6 +19,11 @@ export const TEST_PACKAGES = [
   { command: "git", pkg: "git" },
   // The supervisor creates a user per app when it runs as root.
   { command: "useradd", pkg: "passwd" },
+  // certd: a real ACME server, and a real authoritative DNS server (RFC 2136 updates with TSIG)
+  // that pebble validates DNS-01 against; nsupdate feeds it from the test's fake Cloudflare API.
+  { command: "pebble", pkg: "pebble" },
+  { command: "named", pkg: "bind9" },
+  { command: "nsupdate", pkg: "bind9-dnsutils" },
 ];
 
 /**

@@ -17,6 +17,7 @@ export const SOCKET_NAMES: Readonly<Record<DaemonName, string>> = Object.freeze(
 
 /** Daemons this build ships, in the order the local host starts them (stopped in reverse). */
 export const INSTALLED_DAEMONS: readonly DaemonName[] = Object.freeze([
+  "certd",
   "supervisor",
   "edge-proxy",
   "agentd",

@@ -176,6 +176,32 @@ export const REASONS = {
     kind: "unavailable",
     hint: "The supervisor is taking over from its predecessor after a reload; retry in a moment.",
   },
+
+  // certd: certificates, ACME orders, DNS-01 providers
+  CERT_HOST_INVALID: {
+    kind: "invalid_argument",
+    hint: "Use a DNS name such as app.example.com, or a wildcard with at least two labels after `*.` (*.apps.example.com).",
+  },
+  CERT_NOT_FOUND: {
+    kind: "not_found",
+    hint: "List what certd holds with ListCertificates; a certificate exists once a deploy asked for its host.",
+  },
+  CERT_ISSUE_FAILED: {
+    kind: "unavailable",
+    hint: "Check that the host's DNS points at this server and port 80 reaches the edge (HTTP-01), or that the DNS provider credentials work (DNS-01); certd keeps any certificate in use and retries with backoff.",
+  },
+  DNS_PROVIDER_MISSING: {
+    kind: "failed_precondition",
+    hint: "Configure DNS-01 credentials for the zone with `tako servers setup-wildcard --env <env>`.",
+  },
+  DNS_PROVIDER_INVALID: {
+    kind: "invalid_argument",
+    hint: "Check the zone and the provider's fields against `tako servers setup-wildcard --help`.",
+  },
+  DNS_PROVIDER_REJECTED: {
+    kind: "failed_precondition",
+    hint: "Check the credentials with the DNS provider (token permissions, TSIG key name, secret and algorithm) and run `tako servers setup-wildcard` again.",
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type Reason = keyof typeof REASONS;

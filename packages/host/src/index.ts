@@ -1,4 +1,5 @@
 export {
+  type CertdHostOptions,
   daemonArgs,
   daemonEntry,
   isLauncherAlive,

@@ -36,6 +36,37 @@ export interface LocalHostOptions {
   readonly stopDeadlineMs?: number;
   /** Where daemons' stdout/stderr go: inherited (default) or an open file descriptor. */
   readonly daemonOutput?: "inherit" | number;
+  /** certd's ACME and renewal settings (its defaults: Let's Encrypt, renew within 30 days). */
+  readonly certd?: CertdHostOptions;
+}
+
+/** certd flags a host may set; each maps to `--kebab-case-name` (see services/certd/src/config.ts). */
+export interface CertdHostOptions {
+  readonly acmeDirectoryUrl?: string;
+  /** PEM file of a CA to trust for the ACME server's own TLS (pebble's certificate in tests). */
+  readonly acmeCaFile?: string;
+  readonly acmeEmail?: string;
+  /** Self-signed certificates only. */
+  readonly noAcme?: boolean;
+  readonly renewBeforeMs?: number;
+  readonly renewalCheckIntervalMs?: number;
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  readonly acmeOrderTimeoutMs?: number;
+  readonly dnsPropagationTimeoutMs?: number;
+  /** host:port to check DNS-01 propagation on. */
+  readonly dnsCheckServer?: string;
+  readonly cloudflareApiUrl?: string;
+}
+
+function certdFlags(options: CertdHostOptions = {}): string[] {
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || value === false) continue;
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    flags.push(...(value === true ? [flag] : [flag, String(value)]));
+  }
+  return flags;
 }
 
 interface Supervised {
@@ -53,7 +84,7 @@ export function daemonEntry(name: DaemonName): string {
 /** Command-line flags the local host gives each daemon. */
 export function daemonArgs(
   name: DaemonName,
-  options: Pick<LocalHostOptions, "root" | "httpPort" | "httpsPort" | "metricsPort" | "bindHost">,
+  options: Pick<LocalHostOptions, "root" | "httpPort" | "httpsPort" | "metricsPort" | "bindHost" | "certd">,
 ): string[] {
   const root = ["--root", options.root];
   const ports = ["--http-port", String(options.httpPort), "--https-port", String(options.httpsPort)];
@@ -69,8 +100,10 @@ export function daemonArgs(
         "--bind-host",
         options.bindHost ?? "127.0.0.1",
       ];
-    case "supervisor":
     case "certd":
+      // The edge's HTTP port: certd checks that the edge serves an HTTP-01 token before the CA looks.
+      return [...root, "--http-port", String(options.httpPort), ...certdFlags(options.certd)];
+    case "supervisor":
     case "workflowd":
     case "channeld":
       return root;

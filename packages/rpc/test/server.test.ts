@@ -171,6 +171,24 @@ describe("limits, deadlines and errors", () => {
     }
   });
 
+  test("a channel with timeoutMs 0 sets no deadline, so a watch stays open", async () => {
+    const channel = createRpcChannel(socketPath, { timeoutMs: 0 });
+    const abort = new AbortController();
+    try {
+      const stream = createRpcClient(SupervisorService, channel).watchEndpoints({}, { signal: abort.signal });
+      const it = stream[Symbol.asyncIterator]();
+      assert.equal((await it.next()).value?.snapshot, true);
+      const next = it.next();
+      next.catch(() => undefined);
+      assert.equal(await Promise.race([next.then(() => "ended"), sleep(300).then(() => "open")]), "open");
+      // The unary path runs with no deadline too.
+      await createRpcClient(EdgeService, channel).setRoutes({ routes: ["10"] });
+    } finally {
+      abort.abort();
+      channel.close();
+    }
+  });
+
   test("a TakoError crosses the wire with its reason, message and metadata", async () => {
     const channel = createRpcChannel(socketPath);
     try {

@@ -2,7 +2,7 @@ import { appendFileSync } from "node:fs";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createLogger, type DaemonName, type HostPaths, SOCKET_NAMES } from "@tako/daemon";
-import { LocalHost, type RestartPolicyOptions } from "@tako/host";
+import { type CertdHostOptions, LocalHost, type RestartPolicyOptions } from "@tako/host";
 import { HealthService } from "@tako/proto";
 import { createRpcChannel, createRpcClient, stableSocketPath } from "@tako/rpc";
 import { freePort } from "./processes.js";
@@ -32,12 +32,20 @@ export interface StartTestHostOptions {
   readonly restart?: RestartPolicyOptions;
   /** Daemon output goes to <root>/var/log/tako/daemons.log, and also to stderr when TAKO_TEST_LOGS=1. */
   readonly logs?: boolean;
+  /** The edge's HTTP port (default: a free one), e.g. the port pebble validates HTTP-01 on. */
+  readonly httpPort?: number;
+  /** certd's ACME and renewal settings, e.g. pointing it at a pebble harness. */
+  readonly certd?: CertdHostOptions;
 }
 
 /** A real local host (real daemon processes and sockets) under a fresh temp root, in this process's care. */
 export async function startTestHost(options: StartTestHostOptions = {}): Promise<TestHost> {
   const temp = await makeTempRoot("host");
-  const [httpPort, httpsPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, httpsPort, metricsPort] = [
+    options.httpPort ?? (await freePort()),
+    await freePort(),
+    await freePort(),
+  ];
   const showLogs = options.logs ?? process.env.TAKO_TEST_LOGS === "1";
   const logFile = join(temp.root, "var/log/tako/daemons.log");
   await mkdir(dirname(logFile), { recursive: true });
@@ -53,6 +61,7 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
     log,
     ...(options.daemons ? { daemons: options.daemons } : {}),
     ...(options.restart ? { restart: options.restart } : {}),
+    ...(options.certd ? { certd: options.certd } : {}),
     stopDeadlineMs: 15_000,
     daemonOutput: showLogs ? "inherit" : output.fd,
   });

@@ -79,7 +79,7 @@ export type CertificateInfo = Message<"tako.v1.CertificateInfo"> & {
   issuer: string;
 
   /**
-   * Last renewal failure with the CA's reason; "" when the last attempt succeeded.
+   * Last failure to obtain or renew it, with the CA's reason; "" when the last attempt succeeded.
    *
    * @generated from field: string last_error = 6;
    */
@@ -493,7 +493,9 @@ export const CertService: GenService<{
   /**
    * EnsureCertificates makes sure each host has a valid certificate, issuing what is missing, and
    * returns once all are in place. A failed ACME order is reported with the CA's reason and
-   * never replaces a certificate already in use.
+   * never replaces a certificate already in use. Hosts are validated first: one invalid host
+   * fails the call (CERT_HOST_INVALID) before anything is issued. A certificate that has not
+   * expired is reused; renewing it is certd's own job. Private names get self-signed ones.
    *
    * @generated from rpc tako.v1.CertService.EnsureCertificates
    */
@@ -504,7 +506,9 @@ export const CertService: GenService<{
   },
   /**
    * WatchCertificates streams every certificate the edge should serve: first a snapshot
-   * (including the default certificate used when no name matches), then each change.
+   * (including the default certificate used when no name matches), then each change. Bundles are
+   * keyed by info.names[0]; an upsert replaces the bundle of that name (a failed renewal resends
+   * the same chain with info.last_error set).
    *
    * @generated from rpc tako.v1.CertService.WatchCertificates
    */
@@ -525,7 +529,8 @@ export const CertService: GenService<{
     output: typeof WatchChallengesResponseSchema;
   },
   /**
-   * ListCertificates describes the stored certificates (no private keys).
+   * ListCertificates describes the stored certificates (no private keys), and hosts still waiting
+   * for their first certificate (not_after_unix_ms 0, the reason in last_error).
    *
    * @generated from rpc tako.v1.CertService.ListCertificates
    */
@@ -535,7 +540,9 @@ export const CertService: GenService<{
     output: typeof ListCertificatesResponseSchema;
   },
   /**
-   * SetDnsProvider stores the DNS-01 credentials used for wildcard certificates of a zone.
+   * SetDnsProvider stores the DNS-01 credentials used for wildcard certificates of a zone, after
+   * proving them against the provider (rejected credentials are not stored), and retries the
+   * zone's wildcards that were waiting for them.
    *
    * @generated from rpc tako.v1.CertService.SetDnsProvider
    */
