@@ -1,6 +1,6 @@
 // Rolling updates: a release that fails to stay healthy is rolled back (the old one keeps
-// serving, `current` does not move); a good one replaces every instance under load without a
-// single failed request, and `current` moves once it is live.
+// serving, `current` does not move, and it never got a request meanwhile); a good one replaces
+// every instance under load without a single failed request, and `current` moves once it is live.
 import assert from "node:assert/strict";
 import { readlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -74,6 +74,27 @@ test("a release that fails to stay healthy leaves the old release serving", asyn
   const { apps } = await sv.client.status({ app: "rolly", env: "production" });
   assert.equal(apps[0]?.version, "v1");
   assert.match(apps[0]?.lastError ?? "", /rollout of release v2 failed/);
+});
+
+test("while the old release serves, a new instance gets no request before its stability window passed", async () => {
+  const router = new TestRouter(sv.client, "rolly");
+  router.start();
+  try {
+    await waitFor(() => router.endpoints.length === 2, { what: "both v1 endpoints" });
+    // Healthy at its first probe, dead 600 ms later: inside the stability window.
+    await assert.rejects(
+      sv.deploy({
+        app: "rolly",
+        version: "v2-unstable",
+        fixture: "crashy",
+        vars: { RELEASE_LABEL: "v2-unstable", CRASH_AFTER_MS: "600" },
+      }),
+      (err: unknown) => TakoError.is(err, "ROLLOUT_FAILED"),
+    );
+  } finally {
+    await router.stop();
+  }
+  assert.deepEqual([...router.versionsSeen], ["v1"], "the unstable release never entered the table");
 });
 
 test("a good release replaces every instance under load without a failed request", async () => {

@@ -59,6 +59,12 @@ export class Deployment {
   readonly #life = new AbortController();
   readonly #tasks = new Set<Promise<void>>();
   readonly #starts = new Set<Promise<unknown>>();
+  /**
+   * New instances of a rollout that are healthy but still in their stability window while the
+   * old release serves: kept out of traffic until they prove they stay up, so a release that
+   * dies right after its first probe never gets a request.
+   */
+  readonly #probation = new Set<string>();
   #startFailures = 0;
   #waking: Promise<Instance> | undefined;
 
@@ -71,9 +77,20 @@ export class Deployment {
     this.hooks = instanceHooks(this);
   }
 
-  /** Healthy instances (in traffic), oldest first. */
+  /** Healthy instances in traffic (not on probation), oldest first. */
   healthy(): Instance[] {
-    return [...this.instances.values()].filter((i) => i.phase.kind === "healthy");
+    return [...this.instances.values()].filter((i) => i.phase.kind === "healthy" && !this.onProbation(i));
+  }
+
+  onProbation(instance: Instance): boolean {
+    return this.#probation.has(instance.id);
+  }
+
+  /** Puts an instance on probation out of traffic in its stability window into traffic. */
+  admit(instance: Instance): void {
+    if (!this.#probation.delete(instance.id)) return;
+    this.publish();
+    if (instance.phase.kind === "healthy") this.becameHealthy(instance);
   }
 
   /** Instances alive and meant to be, most idle first (the order to drain them in). */
@@ -168,8 +185,14 @@ export class Deployment {
 
   // Instances
 
-  async startInstance(prepared: PreparedRelease, generation: number): Promise<Instance> {
+  /** Starts an instance; on `probation` it stays out of traffic until `admit`. */
+  async startInstance(
+    prepared: PreparedRelease,
+    generation: number,
+    options: { probation?: boolean } = {},
+  ): Promise<Instance> {
     const instance = this.ctx.launcher.create(prepared, generation, this.hooks);
+    if (options.probation) this.#probation.add(instance.id);
     this.instances.set(instance.id, instance);
     const start = this.ctx.launcher.start(instance, prepared, this.#life.signal);
     this.#starts.add(start);
@@ -179,7 +202,7 @@ export class Deployment {
       return instance;
     } catch (err) {
       await instance.kill();
-      this.instances.delete(instance.id);
+      this.#forget(instance);
       // The first line says why; the startup output is in the log already, line by line.
       this.note(
         `instance ${instance.id} failed to start: ${(err as Error).message.split("\n", 1)[0]}`,
@@ -193,12 +216,17 @@ export class Deployment {
 
   async drainInstance(instance: Instance): Promise<void> {
     await instance.stop({ graceMs: ENDPOINT_GRACE_MS, drainTimeoutMs: this.ctx.config.drainTimeoutMs });
-    this.instances.delete(instance.id);
+    this.#forget(instance);
   }
 
   async killInstance(instance: Instance): Promise<void> {
     await instance.kill();
+    this.#forget(instance);
+  }
+
+  #forget(instance: Instance): void {
     this.instances.delete(instance.id);
+    this.#probation.delete(instance.id);
   }
 
   /**

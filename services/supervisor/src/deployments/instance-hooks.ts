@@ -63,7 +63,7 @@ export function instanceHooks(d: Deployment): InstanceHooks {
           if (phase.kind === "healthy" && previous.kind === "ready") {
             events.emit(instanceEvent(instance, "healthy"));
             d.note(`instance ${instance.id} is healthy`, instance.id);
-            d.becameHealthy(instance);
+            if (!d.onProbation(instance)) d.becameHealthy(instance);
           }
           break;
         }

@@ -6,8 +6,18 @@ import type { PreparedRelease } from "../instances/instance-launcher.js";
 export interface RolloutHost {
   /** Instances to replace, most idle first. */
   liveInstances(): Instance[];
-  /** Starts an instance of the release; resolves once it is healthy and in traffic. */
-  startInstance(prepared: PreparedRelease, generation: number): Promise<Instance>;
+  /** Instances in traffic. */
+  healthy(): Instance[];
+  /**
+   * Starts an instance of the release; resolves once it is healthy, and in traffic unless on
+   * `probation` (then it joins traffic at `admit`).
+   */
+  startInstance(
+    prepared: PreparedRelease,
+    generation: number,
+    options: { probation: boolean },
+  ): Promise<Instance>;
+  admit(instance: Instance): void;
   /** Takes an instance out of traffic and stops it gracefully. */
   drainInstance(instance: Instance): Promise<void>;
   killInstance(instance: Instance): Promise<void>;
@@ -48,9 +58,11 @@ function stayHealthy(watched: readonly Instance[], ms: number, version: string):
 }
 
 /**
- * A rolling update: start one new instance, wait until it is healthy (it is then in traffic),
- * make sure it stays healthy for the stability window, drain one old instance; repeat until
- * `target` new instances serve, then drain any old ones left. On any failure the new instances
+ * A rolling update: start one new instance, wait until it is healthy, make sure it stays healthy
+ * for the stability window, put it in traffic, drain one old instance; repeat until `target` new
+ * instances serve, then drain any old ones left. While any instance serves, a new one gets no
+ * request before its stability window has passed (where none does, e.g. on the first deploy or
+ * at scale 0, it takes traffic at once: nothing else could answer). On any failure the new instances
  * are killed and the error is thrown; the old ones that were not drained yet keep serving and the
  * caller restores the count.
  */
@@ -67,9 +79,12 @@ export async function rollOut(
   try {
     for (let n = 1; n <= options.target; n++) {
       options.progress(`starting instance ${n}/${options.target} of ${version}`);
-      fresh.push(await host.startInstance(prepared, generation));
+      const serving = host.healthy().length > 0;
+      const instance = await host.startInstance(prepared, generation, { probation: serving });
+      fresh.push(instance);
       options.progress(`instance ${n}/${options.target} of ${version} is healthy`);
       if (options.stabilityMs > 0) await stayHealthy(fresh, options.stabilityMs, version);
+      host.admit(instance);
       const victim = old.shift();
       if (victim) {
         await host.drainInstance(victim);

@@ -18,6 +18,8 @@ export interface LoadStats {
  */
 export class TestRouter {
   endpoints: Endpoint[] = [];
+  /** Every release version the table has ever routed to. */
+  readonly versionsSeen = new Set<string>();
   snapshots = 0;
   readonly #abort = new AbortController();
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -39,6 +41,7 @@ export class TestRouter {
         const mine = msg.apps.find((a) => a.app === this.app && a.env === this.env);
         if (mine) this.endpoints = mine.endpoints;
         else if (msg.snapshot || msg.removed.includes(`${this.app}/${this.env}`)) this.endpoints = [];
+        for (const e of this.endpoints) this.versionsSeen.add(e.version);
       },
     });
   }
