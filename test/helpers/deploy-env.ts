@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { connectServer, type ServerConnection, ServerDeploy, sshSettings } from "@tako/cli";
 import {
   makeTempRoot,
+  REPO_ROOT,
   startTestHost,
   startTestSshd,
   type TempRoot,
@@ -24,6 +25,11 @@ export interface DeployEnv {
   connect(): Promise<ServerConnection>;
   /** Writes an app (tako.toml deploying to "local", a server.js and any extra files) under work/. */
   writeApp(name: string, options?: { toml?: string; files?: Record<string, string> }): Promise<string>;
+  /**
+   * Copies test/fixtures/apps/<name> (its tako.toml deploys to "local") under work/, as a user's
+   * checkout: without node_modules or .tako, so the test's secrets and edits stay there.
+   */
+  fixtureApp(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +79,15 @@ export async function startDeployEnv(label: string): Promise<DeployEnv> {
         await mkdir(dirname(join(dir, path)), { recursive: true });
         await writeFile(join(dir, path), body);
       }
+      return dir;
+    },
+    async fixtureApp(name) {
+      const dir = join(work.root, name);
+      const skip = new Set(["node_modules", ".tako", ".installing"]);
+      await cp(join(REPO_ROOT, "test/fixtures/apps", name), dir, {
+        recursive: true,
+        filter: (src) => !skip.has(src.split("/").pop() ?? ""),
+      });
       return dir;
     },
     async stop() {
