@@ -144,10 +144,7 @@ test("static files come from public/ through the edge, with an ETag that gives 3
 
 test("a redeploy while clients keep requesting: zero errors, zero non-2xx, and the new version takes over", async () => {
   const greeting = join(app, "src/greeting.ts");
-  await writeFile(
-    greeting,
-    (await readFile(greeting, "utf8")).replaceAll("`Hello, ", "`Hello again, "),
-  );
+  await writeFile(greeting, (await readFile(greeting, "utf8")).replaceAll("`Hello, ", "`Hello again, "));
   const load = startLoad({
     port: env.host.httpsPort,
     host: HOST,
