@@ -172,6 +172,10 @@ export const REASONS = {
     kind: "unavailable",
     hint: "The instance count is unchanged; read the startup output in the message and retry.",
   },
+  HOST_ROOT_UNREACHABLE: {
+    kind: "failed_precondition",
+    hint: "App processes run as their own users: put the host's root under a directory every user can search (e.g. /srv/tako or /tmp/tako), or `chmod o+x` the directory the message names.",
+  },
   SUPERVISOR_HANDOVER: {
     kind: "unavailable",
     hint: "The supervisor is taking over from its predecessor after a reload; retry in a moment.",

@@ -1,6 +1,7 @@
-import { chmod, chown, lstat, mkdir, readdir } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, readdir, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import type { HostPaths } from "@tako/daemon";
+import { TakoError } from "@tako/errors";
 import type { AppIdentity } from "./app-user.js";
 
 /** Directories of one {app}/{env} that the supervisor prepares. */
@@ -23,7 +24,9 @@ export function appDirs(paths: HostPaths, app: string, env: string): AppDirs {
  * Creates the app's directories with the right owners. With a per-app identity (a root
  * supervisor): the directories from the host root down to apps/{app} become searchable by
  * others (o+x, never readable), {appDir}, releases/ and data/ belong to root and the app's group
- * (0750), data/app to the app's user, data/tako stays root's (0700).
+ * (0750), data/app to the app's user, data/tako stays root's (0700). The directories above the
+ * host root are not the supervisor's to change: one the app's user cannot search is refused with
+ * HOST_ROOT_UNREACHABLE (otherwise every start would fail with a bare "Cannot find module").
  */
 export async function prepareAppDirs(
   paths: HostPaths,
@@ -39,6 +42,17 @@ export async function prepareAppDirs(
     const st = await lstat(dir);
     if ((st.mode & 0o001) === 0) await chmod(dir, (st.mode & 0o7777) | 0o001);
     if (dir === paths.root || relative(paths.root, dir).startsWith("..") || dir === dirname(dir)) break;
+  }
+  for (let dir = dirname(paths.root); ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      throw new TakoError(
+        "HOST_ROOT_UNREACHABLE",
+        `the app's user ${identity.user} cannot reach the host root ${paths.root}: ${dir} is not searchable by other users (mode ${mode.toString(8).padStart(4, "0")})`,
+        { metadata: { dir, root: paths.root } },
+      );
+    }
+    if (dir === dirname(dir)) break;
   }
   for (const dir of [dirs.appDir, join(dirs.appDir, "releases"), join(dirs.appDir, "data")]) {
     await chown(dir, 0, identity.gid);
