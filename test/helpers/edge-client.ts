@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
+import type { IncomingMessage } from "node:http";
 import { Agent, request } from "node:https";
+import { text } from "node:stream/consumers";
 
 /** A response from the edge, headers lowercased. */
 export interface EdgeReply {
@@ -145,8 +147,8 @@ export function startLoad(options: LoadOptions): LoadLoop {
   };
 }
 
-function get(agent: Agent, options: LoadOptions): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
+async function get(agent: Agent, options: LoadOptions): Promise<{ status: number; body: string }> {
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request(
       {
         host: "127.0.0.1",
@@ -157,18 +159,12 @@ function get(agent: Agent, options: LoadOptions): Promise<{ status: number; body
         agent,
         timeout: 30_000,
       },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          body += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      },
+      resolve,
     );
+    // An idle socket for 30 s, before or during the response, ends the request (and its body).
     req.on("timeout", () => req.destroy(new Error("no response within 30 s")));
     req.on("error", reject);
     req.end();
   });
+  return { status: res.statusCode ?? 0, body: await text(res) };
 }
