@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import type { IncomingMessage } from "node:http";
 import { Agent, request } from "node:https";
 import { text } from "node:stream/consumers";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** A response from the edge, headers lowercased. */
 export interface EdgeReply {
@@ -124,6 +125,7 @@ export function startLoad(options: LoadOptions): LoadLoop {
         } catch (err) {
           requests++;
           errors.push(`${new Date().toISOString()} ${(err as Error).message}`);
+          await sleep(5); // a refused connection fails at once: do not spin
         }
         counts[index] = (counts[index] ?? 0) + 1;
         wake();
