@@ -171,7 +171,7 @@ export class Deployment {
           this.stopped = wasStopped;
           this.#fail(message);
           await this.converge();
-          throw new TakoError("ROLLOUT_FAILED", `${message}\nThe previous release keeps serving.`, {
+          throw new TakoError("ROLLOUT_FAILED", message, {
             metadata: { app: this.app, env: this.env, version },
             cause: err,
           });
