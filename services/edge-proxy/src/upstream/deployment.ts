@@ -1,5 +1,5 @@
-import type { Agent } from "node:http";
 import type { PublicFiles } from "../static/public-files.js";
+import type { UpstreamAgent } from "./upstream-agent.js";
 
 /** One healthy app instance the edge may send requests to, with its keep-alive connections. */
 export interface Upstream {
@@ -8,7 +8,7 @@ export interface Upstream {
   readonly port: number;
   /** http-proxy-3's target, built once per endpoint. */
   readonly target: { readonly protocol: "http:"; readonly host: string; readonly port: number };
-  readonly agent: Agent;
+  readonly agent: UpstreamAgent;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { Agent } from "node:http";
 import type { Logger } from "@tako/daemon";
 import { PublicFiles } from "../static/public-files.js";
 import type { Deployment, Upstream } from "./deployment.js";
 import type { DeploymentDirectory } from "./deployment-directory.js";
+import { UpstreamAgent } from "./upstream-agent.js";
 
 /** One {app}/{env} of the supervisor's endpoint stream, as plain data (it also crosses IPC). */
 export interface AppEndpointsData {
@@ -138,10 +138,7 @@ export class EndpointState {
         host,
         port,
         target: { protocol: "http:", host, port },
-        agent: new Agent({
-          keepAlive: true,
-          // Reuse the most recently used connection first: fewer, warmer connections.
-          scheduling: "lifo",
+        agent: new UpstreamAgent(host, port, {
           maxFreeSockets: this.#options.maxFreeSocketsPerUpstream ?? 256,
         }),
       };
