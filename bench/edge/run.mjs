@@ -329,15 +329,15 @@ function summarize(runs, names, counts) {
       return {
         peer,
         connections,
-        requestsPerSec: median(mine.map((r) => r.requestsPerSec)),
-        p50Ms: median(mine.map((r) => r.p50Ms)),
-        p99Ms: median(mine.map((r) => r.p99Ms)),
+        requestsPerSec: Math.round(median(mine.map((r) => r.requestsPerSec))),
+        p50Ms: round2(median(mine.map((r) => r.p50Ms))),
+        p99Ms: round2(median(mine.map((r) => r.p99Ms))),
         errors: mine.reduce((n, r) => n + r.errors, 0),
         non2xx: mine.reduce((n, r) => n + r.non2xx, 0),
         rssBytes: median(mine.map((r) => r.rssBytes)),
-        cpuUsPerRequest: median(mine.map((r) => r.cpuUsPerRequest)),
-        upstreamCpuUsPerRequest: median(mine.map((r) => r.upstreamCpuUsPerRequest)),
-        wrkCpuUsPerRequest: median(mine.map((r) => r.wrkCpuUsPerRequest)),
+        cpuUsPerRequest: round1(median(mine.map((r) => r.cpuUsPerRequest))),
+        upstreamCpuUsPerRequest: round1(median(mine.map((r) => r.upstreamCpuUsPerRequest))),
+        wrkCpuUsPerRequest: round1(median(mine.map((r) => r.wrkCpuUsPerRequest))),
         loadAverage1m: median(mine.map((r) => r.loadAverage1m)),
       };
     });
@@ -363,6 +363,10 @@ function summarize(runs, names, counts) {
     }
   }
   return out;
+}
+
+function round1(n) {
+  return Math.round(n * 10) / 10;
 }
 
 function round2(n) {

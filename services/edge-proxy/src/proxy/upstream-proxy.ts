@@ -69,13 +69,13 @@ export class UpstreamProxy {
     });
     this.#proxy.on("proxyRes", (proxyRes, req, res) => {
       if ((req as IncomingMessage).httpVersionMajor === 2) {
-        for (const h of H2_FORBIDDEN) delete proxyRes.headers[h];
+        for (const h of H2_FORBIDDEN) if (proxyRes.headers[h] !== undefined) delete proxyRes.headers[h];
         return;
       }
       // The app's Connection header describes its connection to the edge, not the client's:
       // the client's connection stays open unless the client asked to close it or this process
       // is draining (Node decided that in shouldKeepAlive). Set here, http-proxy-3 keeps it.
-      delete proxyRes.headers["keep-alive"];
+      if (proxyRes.headers["keep-alive"] !== undefined) delete proxyRes.headers["keep-alive"];
       proxyRes.headers.connection = (res as ServerResponse).shouldKeepAlive ? "keep-alive" : "close";
     });
     this.#proxy.on("proxyReq", (proxyReq, req) => {
