@@ -9,7 +9,10 @@ import { REPO_ROOT } from "../../scripts/setup.mjs";
 const helpers = join(REPO_ROOT, "services/edge-proxy/dist/test/helpers");
 const defaultEntry = join(REPO_ROOT, "services/edge-proxy/dist/src/main.js");
 
-/** `entry`: the daemon's main.js (default: this checkout's build; another build for an A/B run). */
+/**
+ * `entry`: the daemon's main.js (default: this checkout's build; another build for an A/B run);
+ * `processCount`: its --processes (default $TAKO_BENCH_EDGE_PROCESSES, else 0: one per CPU).
+ */
 export async function startEdgePeer({
   dir,
   port,
@@ -18,6 +21,7 @@ export async function startEdgePeer({
   tls,
   launch,
   entry = defaultEntry,
+  processCount,
 }) {
   const { FakeSupervisor } = await import(join(helpers, "fake-supervisor.js"));
   const { FakeCertd } = await import(join(helpers, "fake-certd.js"));
@@ -36,7 +40,7 @@ export async function startEdgePeer({
     endpoints: [{ instanceId: "upstream", port: upstreamPort }],
   });
   certd.upsert({ names: ["bench.test"], certPem: tls.certPem, keyPem: tls.keyPem }, true);
-  const processes = process.env.TAKO_BENCH_EDGE_PROCESSES ?? "0";
+  const processes = String(processCount ?? process.env.TAKO_BENCH_EDGE_PROCESSES ?? "0");
   const child = launch(
     "edge-proxy",
     {

@@ -89,7 +89,7 @@ export class EdgeHandler {
     headers["x-forwarded-host"] = host;
     headers["x-request-id"] = requestId;
     // Deleted only when present: deleting a property turns the object into a slow dictionary,
-    // and http-proxy-3 and Node copy and walk these headers again for the upstream request.
+    // and the upstream request head is built by walking these headers again.
     if (headers["x-tako-internal-token"] !== undefined) delete headers["x-tako-internal-token"];
     if (headers.forwarded !== undefined) delete headers.forwarded;
     if (headers.connection !== undefined) dropHopByHop(headers);
