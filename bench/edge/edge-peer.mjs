@@ -7,13 +7,27 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../scripts/setup.mjs";
 
 const helpers = join(REPO_ROOT, "services/edge-proxy/dist/test/helpers");
+const defaultEntry = join(REPO_ROOT, "services/edge-proxy/dist/src/main.js");
 
-export async function startEdgePeer({ dir, port, httpPort, upstreamPort, tls, launch }) {
+/**
+ * `entry`: the daemon's main.js (default: this checkout's build; another build for an A/B run);
+ * `processCount`: its --processes (default $TAKO_BENCH_EDGE_PROCESSES, else 0: one per CPU).
+ */
+export async function startEdgePeer({
+  dir,
+  port,
+  httpPort,
+  upstreamPort,
+  tls,
+  launch,
+  entry = defaultEntry,
+  processCount,
+}) {
   const { FakeSupervisor } = await import(join(helpers, "fake-supervisor.js"));
   const { FakeCertd } = await import(join(helpers, "fake-certd.js"));
   const { createRpcChannel, createRpcClient } = await import("@tako/rpc");
   const { EdgeService } = await import("@tako/proto");
-  const root = join(dir, "edge-root");
+  const root = join(dir, `edge-root-${port}`);
   const runDir = join(root, "var/run/tako");
   await mkdir(runDir, { recursive: true });
   const supervisor = new FakeSupervisor();
@@ -26,17 +40,19 @@ export async function startEdgePeer({ dir, port, httpPort, upstreamPort, tls, la
     endpoints: [{ instanceId: "upstream", port: upstreamPort }],
   });
   certd.upsert({ names: ["bench.test"], certPem: tls.certPem, keyPem: tls.keyPem }, true);
-  const processes = process.env.TAKO_BENCH_EDGE_PROCESSES ?? "0";
+  const processes = String(processCount ?? process.env.TAKO_BENCH_EDGE_PROCESSES ?? "0");
   const child = launch(
     "edge-proxy",
     {
-      // TAKO_BENCH_EDGE_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the edge.
+      // TAKO_BENCH_EDGE_NODE_OPTIONS reaches every edge process (the daemon's worker inherits the
+      // environment), e.g. "--perf-basic-prof" for `perf`, or "--require bench/edge/cpu-profile.cjs"
+      // (--cpu-prof itself is not allowed in NODE_OPTIONS).
       env: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS }
         : {},
       command: process.execPath,
       args: [
-        join(REPO_ROOT, "services/edge-proxy/dist/src/main.js"),
+        entry,
         "--root",
         root,
         "--bind-host",

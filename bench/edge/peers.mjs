@@ -120,3 +120,26 @@ https://:${port} {
     env: { HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
   };
 }
+
+/**
+ * The issue's reference peers: a naive http-proxy-3 proxy (one process, or a node:cluster of
+ * `processes`), with an upstream keep-alive agent; see naive-proxy.mjs.
+ */
+export function naiveConfig(port, upstreamPort, tls, processes) {
+  return {
+    command: process.execPath,
+    args: [
+      join(import.meta.dirname, "naive-proxy.mjs"),
+      "--port",
+      String(port),
+      "--upstream-port",
+      String(upstreamPort),
+      "--cert",
+      tls.cert,
+      "--key",
+      tls.key,
+      "--processes",
+      String(processes),
+    ],
+  };
+}

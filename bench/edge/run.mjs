@@ -20,7 +20,7 @@ import {
   step,
 } from "../../scripts/setup.mjs";
 import { startEdgePeer } from "./edge-peer.mjs";
-import { caddyConfig, haproxyConfig, nginxConfig, upstreamConfig } from "./peers.mjs";
+import { caddyConfig, haproxyConfig, naiveConfig, nginxConfig, upstreamConfig } from "./peers.mjs";
 import { runWrk } from "./wrk.mjs";
 
 const { values: opts } = parseArgs({
@@ -29,10 +29,12 @@ const { values: opts } = parseArgs({
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "50,500" },
-    peers: { type: "string", default: "nginx,haproxy,caddy,edge-proxy" },
+    peers: { type: "string", default: "nginx,haproxy,caddy,naive-1p,naive-2p,edge-proxy" },
     out: { type: "string", default: join(REPO_ROOT, "bench/edge") },
   },
 });
+/** Linux's USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
+const CLOCK_TICKS_PER_S = 100;
 const rounds = Number(opts.rounds);
 const durationS = Number(opts.duration);
 const warmupS = Number(opts.warmup);
@@ -55,7 +57,7 @@ try {
   step("Certificate (ECDSA P-256, the same for every peer)");
   const tls = await makeCertificate(dir);
   const [upstreamPort, edgeHttpPort, ...peerPorts] = await Promise.all(
-    Array.from({ length: 7 }, () => freePort()),
+    Array.from({ length: peerNames.length + 2 }, () => freePort()),
   );
   const upstream = launch("upstream", await upstreamConfig(dir, upstreamPort), dir);
   children.add(upstream);
@@ -70,8 +72,9 @@ try {
       peers.push({ name, port, pid: () => edge.process.pid, info: edge.info });
       continue;
     }
-    const config =
-      name === "nginx"
+    const config = name.startsWith("naive-")
+      ? naiveConfig(port, upstreamPort, tls, name === "naive-2p" ? 2 : 1)
+      : name === "nginx"
         ? await nginxConfig(dir, port, upstreamPort, tls)
         : name === "haproxy"
           ? await haproxyConfig(dir, port, upstreamPort, tls)
@@ -102,18 +105,27 @@ try {
         await runWrk({ port: peer.port, connections, durationS: warmupS });
         const sampler = sampleRss(peer.pid());
         const load = loadavg()[0];
+        const peerTree = await processTree(peer.pid());
+        const upstreamTree = await processTree(upstream.pid);
+        const cpuBefore = [await cpuTicks(peerTree), await cpuTicks(upstreamTree)];
         const result = await runWrk({ port: peer.port, connections, durationS });
+        const cpuAfter = [await cpuTicks(peerTree), await cpuTicks(upstreamTree)];
         const rssBytes = await sampler.stop();
+        const perRequestUs = (i) =>
+          Number((((cpuAfter[i] - cpuBefore[i]) * 1e6) / CLOCK_TICKS_PER_S / result.requests).toFixed(1));
         runs.push({
           peer: peer.name,
           connections,
           round,
           loadAverage1m: Number(load.toFixed(2)),
           rssBytes,
+          cpuUsPerRequest: perRequestUs(0),
+          upstreamCpuUsPerRequest: perRequestUs(1),
+          wrkCpuUsPerRequest: Number(((result.wrkCpuS * 1e6) / result.requests).toFixed(1)),
           ...result,
         });
         process.stderr.write(
-          `  ${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}, non-2xx ${result.non2xx}, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MiB\n`,
+          `  ${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}, non-2xx ${result.non2xx}, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${perRequestUs(0)} µs/request (upstream ${perRequestUs(1)}), load ${load.toFixed(2)}\n`,
         );
       }
     }
@@ -251,23 +263,41 @@ async function waitPort(port, timeoutMs = 30_000) {
   }
 }
 
+/** A process and all its descendants. */
+async function processTree(rootPid) {
+  const parents = new Map();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    parents.set(Number(entry), ppid);
+  }
+  const tree = new Set([rootPid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) grew = tree.add(pid) && true;
+  }
+  return tree;
+}
+
+/** CPU time (user + system, every thread) the processes have used so far, in clock ticks. */
+async function cpuTicks(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of stat (utime, stime); the slice starts at field 3.
+    total += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return total;
+}
+
 /** RSS of a process and all its descendants, sampled every 500 ms; the maximum is kept. */
 function sampleRss(rootPid) {
   let max = 0;
   const sample = async () => {
-    const parents = new Map();
-    for (const entry of await readdir("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parents.set(Number(entry), ppid);
-    }
-    const tree = new Set([rootPid]);
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) grew = tree.add(pid) && true;
-    }
+    const tree = await processTree(rootPid);
     let total = 0;
     for (const pid of tree) {
       const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
@@ -299,15 +329,21 @@ function summarize(runs, names, counts) {
       return {
         peer,
         connections,
-        requestsPerSec: median(mine.map((r) => r.requestsPerSec)),
-        p50Ms: median(mine.map((r) => r.p50Ms)),
-        p99Ms: median(mine.map((r) => r.p99Ms)),
+        requestsPerSec: Math.round(median(mine.map((r) => r.requestsPerSec))),
+        p50Ms: round2(median(mine.map((r) => r.p50Ms))),
+        p99Ms: round2(median(mine.map((r) => r.p99Ms))),
         errors: mine.reduce((n, r) => n + r.errors, 0),
         non2xx: mine.reduce((n, r) => n + r.non2xx, 0),
         rssBytes: median(mine.map((r) => r.rssBytes)),
+        cpuUsPerRequest: round1(median(mine.map((r) => r.cpuUsPerRequest))),
+        upstreamCpuUsPerRequest: round1(median(mine.map((r) => r.upstreamCpuUsPerRequest))),
+        wrkCpuUsPerRequest: round1(median(mine.map((r) => r.wrkCpuUsPerRequest))),
+        loadAverage1m: median(mine.map((r) => r.loadAverage1m)),
       };
     });
     const base = rows.find((r) => r.peer === "nginx");
+    const naive1 = rows.find((r) => r.peer === "naive-1p");
+    const naive2 = rows.find((r) => r.peer === "naive-2p");
     for (const r of rows) {
       r.ratioToNginx = base
         ? {
@@ -315,12 +351,22 @@ function summarize(runs, names, counts) {
             p50: round2(r.p50Ms / base.p50Ms),
             p99: round2(r.p99Ms / base.p99Ms),
             rss: round2(r.rssBytes / base.rssBytes),
+            cpuUsPerRequest: round2(r.cpuUsPerRequest / base.cpuUsPerRequest),
           }
         : undefined;
+      // req/s against the issue's naive http-proxy-3 peers (one process, 2-process cluster).
+      r.ratioToNaive = {
+        oneProcess: naive1 ? round2(r.requestsPerSec / naive1.requestsPerSec) : undefined,
+        cluster: naive2 ? round2(r.requestsPerSec / naive2.requestsPerSec) : undefined,
+      };
       out.push(r);
     }
   }
   return out;
+}
+
+function round1(n) {
+  return Math.round(n * 10) / 10;
 }
 
 function round2(n) {
@@ -337,18 +383,24 @@ function renderMarkdown(results) {
     `- Upstream (shared): ${results.method.upstream}.`,
     `- TLS: ${results.method.tls}.`,
     `- edge-proxy processes per generation: ${results.method.edgeProcesses}.`,
+    "- naive-1p / naive-2p: the issue's reference peers, a naive http-proxy-3 proxy (https.createServer → proxy.web, an upstream keep-alive agent, nothing else) in one process and in a 2-process node:cluster (bench/edge/naive-proxy.mjs).",
     `- Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}; load average (1/5/15 min) at start ${results.machine.loadAverageAtStart.join(" / ")}, at end ${results.machine.loadAverageAtEnd.join(" / ")}.`,
     `- Peers: ${Object.values(results.machine.versions).join("; ")}.`,
     "",
-    "| connections | peer | req/s | ×nginx | p50 ms | ×nginx | p99 ms | ×nginx | errors | non-2xx | RSS MiB | ×nginx |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| connections | peer | req/s | ×nginx | ×naive 1p | ×naive 2p | p50 ms | ×nginx | p99 ms | ×nginx | errors | non-2xx | RSS MiB | ×nginx | CPU µs/req | ×nginx |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of results.summary) {
     const x = r.ratioToNginx ?? {};
+    const n = r.ratioToNaive ?? {};
     lines.push(
-      `| ${r.connections} | ${r.peer} | ${r.requestsPerSec.toFixed(0)} | ${x.requestsPerSec ?? "–"} | ${r.p50Ms} | ${x.p50 ?? "–"} | ${r.p99Ms} | ${x.p99 ?? "–"} | ${r.errors} | ${r.non2xx} | ${(r.rssBytes / 2 ** 20).toFixed(0)} | ${x.rss ?? "–"} |`,
+      `| ${r.connections} | ${r.peer} | ${r.requestsPerSec.toFixed(0)} | ${x.requestsPerSec ?? "–"} | ${n.oneProcess ?? "–"} | ${n.cluster ?? "–"} | ${r.p50Ms} | ${x.p50 ?? "–"} | ${r.p99Ms} | ${x.p99 ?? "–"} | ${r.errors} | ${r.non2xx} | ${(r.rssBytes / 2 ** 20).toFixed(0)} | ${x.rss ?? "–"} | ${r.cpuUsPerRequest} | ${x.cpuUsPerRequest ?? "–"} |`,
     );
   }
-  lines.push("");
+  lines.push(
+    "",
+    "CPU µs/req: user + system CPU time of the peer's whole process tree (every process and thread, from /proc/<pid>/stat) during the run, divided by the requests wrk completed; the shared upstream and wrk itself are not included (they are in results.json: `upstreamCpuUsPerRequest`, `wrkCpuUsPerRequest`). It is far less sensitive to other load on the machine than req/s.",
+    "",
+  );
   return `${lines.join("\n")}\n`;
 }

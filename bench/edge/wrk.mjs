@@ -12,7 +12,10 @@ export function runWrk({ port, connections, durationS }) {
       "Host: bench.test",
       `https://127.0.0.1:${port}/`,
     ];
-    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Through sh, whose `times` reports the CPU time wrk used (user and system, its last line).
+    const child = spawn("sh", ["-c", 'wrk "$@"; rc=$?; times; exit $rc', "sh", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (c) => {
       out += c;
@@ -43,5 +46,17 @@ export function parseWrk(text) {
   const errors = socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
-  return { requestsPerSec: Number(rps[1]), requests, p50Ms: pct(50), p99Ms: pct(99), errors, non2xx };
+  const times = [...text.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)].at(-1);
+  const wrkCpuS = times
+    ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])
+    : 0;
+  return {
+    requestsPerSec: Number(rps[1]),
+    requests,
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+    errors,
+    non2xx,
+    wrkCpuS,
+  };
 }

@@ -47,13 +47,17 @@ export class EdgeRuntime {
 
   constructor(options: EdgeRuntimeOptions) {
     const { config, log } = options;
-    this.endpoints = new EndpointState({ directory: this.directory, log });
+    this.endpoints = new EndpointState({
+      directory: this.directory,
+      log,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+    });
     this.registry = new RouteRegistry({
       directory: this.directory,
       save: options.saveRoutes,
       onChange: () => options.onRoutesChange?.(),
     });
-    const proxy = new UpstreamProxy({ upstreamTimeoutMs: config.upstreamTimeoutMs, metrics: this.metrics });
+    const proxy = new UpstreamProxy({ metrics: this.metrics });
     const coldStarter = new ColdStarter({
       wake: options.wake,
       adopt: (deployment, endpoint) => this.endpoints.adopt(deployment, endpoint),

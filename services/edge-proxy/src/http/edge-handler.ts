@@ -73,7 +73,8 @@ export class EdgeHandler {
       sendPlain(res, 429, "Too Many Requests", { "retry-after": "1" });
       return;
     }
-    res.once("close", () => {
+    // `on`, not `once`: a response emits close once, and this saves a wrapper per request.
+    res.on("close", () => {
       this.#deps.limiter.release(ip);
       metrics.request(deployment.key, res.statusCode, (performance.now() - startedAt) / 1000);
     });
@@ -87,8 +88,10 @@ export class EdgeHandler {
     headers["x-forwarded-proto"] = "https";
     headers["x-forwarded-host"] = host;
     headers["x-request-id"] = requestId;
-    delete headers["x-tako-internal-token"];
-    delete headers.forwarded;
+    // Deleted only when present: deleting a property turns the object into a slow dictionary,
+    // and the upstream request head is built by walking these headers again.
+    if (headers["x-tako-internal-token"] !== undefined) delete headers["x-tako-internal-token"];
+    if (headers.forwarded !== undefined) delete headers.forwarded;
     if (headers.connection !== undefined) dropHopByHop(headers);
 
     if ((req.method === "GET" || req.method === "HEAD") && deployment.publicFiles && looksLikeAsset(path)) {

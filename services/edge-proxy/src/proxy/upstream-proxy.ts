@@ -1,4 +1,5 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import { createProxyServer, type ProxyServer } from "http-proxy-3";
@@ -6,63 +7,83 @@ import { sendPlain } from "../http/plain-response.js";
 import type { EdgeMetrics } from "../metrics/edge-metrics.js";
 import type { EdgeRequest, EdgeResponse } from "../static/static-response.js";
 import type { Upstream } from "../upstream/deployment.js";
+import type { ResponseSink, UpstreamConnection } from "../upstream/upstream-pool.js";
 
 export interface UpstreamProxyOptions {
-  /** An instance that sends nothing for this long fails the request (502). */
-  readonly upstreamTimeoutMs: number;
   readonly metrics: EdgeMetrics;
 }
 
-/** Deployment key of a proxied request, for counting upstream errors. */
+/** The exchange of a request whose body is counted (so it can be aborted past the limit). */
+const kExchange = Symbol("tako.exchange");
+/** Deployment key of a WebSocket upgrade, for counting upstream errors. */
 const kDeployment = Symbol("tako.deployment");
-/** The upstream request of a request whose body is counted (so it can be aborted). */
-const kUpstreamRequest = Symbol("tako.upstreamRequest");
-type Tagged = { [kDeployment]?: string; [kUpstreamRequest]?: ClientRequest | null };
-
-// Connection-specific headers HTTP/2 forbids; an app may still send them over HTTP/1.1.
-const H2_FORBIDDEN = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"];
+type Tagged = { [kExchange]?: Exchange; [kDeployment]?: string };
 
 /**
- * Sends requests to app instances with http-proxy-3, over each instance's keep-alive agent.
- * The caller has already set the forwarded headers on the request; any failure to reach the
- * instance becomes a generic 502 (or a cut response when the answer had already started).
+ * Request headers never copied upstream: hop-by-hop ones (RFC 9110 §7.6.1; those a client's
+ * Connection header lists are dropped by the handler), the framing the edge sets itself for the
+ * body it sends, Expect (the edge's server already answered 100-continue), and HTTP/2's
+ * connection-level ones. Pseudo-headers (":path"…) are skipped by their colon.
+ */
+const REQUEST_NOT_FORWARDED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "content-length",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "http2-settings",
+  "x-tako-internal-token",
+]);
+
+/**
+ * Response headers never copied to the client: hop-by-hop ones (the instance's Connection header
+ * describes its connection to the edge, not the client's; Node frames the client's response and
+ * sets its Connection from the client's request and the edge's drain state), which HTTP/2 also
+ * forbids.
+ */
+const RESPONSE_NOT_FORWARDED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "trailer",
+]);
+
+/** Methods whose request may be sent again when a reused connection turns out closed (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+/** Methods whose empty body is still announced (as Node's client does), so apps need not guess. */
+const BODYLESS_BY_DEFAULT = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
+
+function hasNoBody(req: EdgeRequest): boolean {
+  if (req.httpVersionMajor === 2) return (req as Http2ServerRequest).stream.endAfterHeaders;
+  return req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
+}
+
+/**
+ * Sends requests to app instances over their keep-alive connection pools and streams the answers
+ * back; any failure to reach an instance becomes a generic 502 (or a cut response when the answer
+ * had already started). The caller has already set the forwarded headers on the request.
+ *
+ * Plain requests bypass http-proxy-3 (see UpstreamPool for why and by how much); WebSocket
+ * upgrades still go through its `ws` pass.
  */
 export class UpstreamProxy {
   readonly #proxy: ProxyServer;
-  readonly #metrics: EdgeMetrics;
-  readonly #onError: (err: Error, req: IncomingMessage, res: ServerResponse | Duplex) => void;
+  readonly metrics: EdgeMetrics;
+  readonly #onWsError: (err: Error, req: IncomingMessage, res: ServerResponse | Duplex) => void;
 
   constructor(options: UpstreamProxyOptions) {
-    this.#metrics = options.metrics;
-    this.#proxy = createProxyServer({
-      xfwd: false, // set by the edge: the client IP replaces any client-sent value
-      ws: true,
-      // The request target goes upstream as received (no URL parsing per request).
-      toProxy: true,
-      prependPath: false,
-      proxyTimeout: options.upstreamTimeoutMs,
-    });
-    this.#proxy.on("proxyRes", (proxyRes, req, res) => {
-      if ((req as IncomingMessage).httpVersionMajor === 2) {
-        for (const h of H2_FORBIDDEN) delete proxyRes.headers[h];
-        return;
-      }
-      // The app's Connection header describes its connection to the edge, not the client's:
-      // the client's connection stays open unless the client asked to close it or this process
-      // is draining (Node decided that in shouldKeepAlive). Set here, http-proxy-3 keeps it.
-      delete proxyRes.headers["keep-alive"];
-      proxyRes.headers.connection = (res as ServerResponse).shouldKeepAlive ? "keep-alive" : "close";
-    });
-    this.#proxy.on("proxyReq", (proxyReq, req) => {
-      if ((req as Tagged)[kUpstreamRequest] === null) (req as Tagged)[kUpstreamRequest] = proxyReq;
-    });
-    this.#onError = (_err, req, res) => {
+    this.metrics = options.metrics;
+    this.#proxy = createProxyServer({ xfwd: false, ws: true, toProxy: true, prependPath: false });
+    this.#onWsError = (_err, req, socket) => {
       const key = (req as Tagged)[kDeployment];
-      if (key !== undefined) this.#metrics.upstreamError(key);
-      if ("writeHead" in res) {
-        // Already answered (e.g. 413 for a body past the limit, which aborted this request).
-        if (!(res as ServerResponse).writableEnded) sendPlain(res as ServerResponse, 502, "Bad Gateway");
-      } else (res as Socket).destroy();
+      if (key !== undefined) this.metrics.upstreamError(key);
+      (socket as Socket).destroy();
     };
     // Errors reach the per-call callback; this listener only keeps the emitter from throwing.
     this.#proxy.on("error", () => undefined);
@@ -70,30 +91,200 @@ export class UpstreamProxy {
 
   /** `body` replaces the request as the body source (a BodyLimit the request is piped into). */
   web(req: EdgeRequest, res: EdgeResponse, upstream: Upstream, deploymentKey: string, body?: Readable): void {
-    const tagged = req as Tagged;
-    tagged[kDeployment] = deploymentKey;
-    if (body) tagged[kUpstreamRequest] = null;
-    this.#proxy.web(
-      req as IncomingMessage,
-      res as ServerResponse,
-      // `ssl` is the object http-proxy-3 builds the upstream request options on: a fresh one per
-      // request, with an empty servername so Node's agent does not derive one from the Host
-      // header (an IP check with a large regular expression per request, for a plain-HTTP hop).
-      body
-        ? { target: upstream.target, agent: upstream.agent, buffer: body, ssl: { servername: "" } }
-        : { target: upstream.target, agent: upstream.agent, ssl: { servername: "" } },
-      this.#onError,
-    );
+    const exchange = new Exchange(this, req, res, upstream, deploymentKey, body);
+    if (body) (req as Tagged)[kExchange] = exchange;
+    exchange.start(upstream.pool.acquire());
   }
 
-  /** Aborts the upstream request of a request proxied with a counted body. */
+  /** Aborts the upstream side of a request proxied with a counted body (its answer is the caller's). */
   abort(req: EdgeRequest): void {
-    (req as Tagged)[kUpstreamRequest]?.destroy();
+    (req as Tagged)[kExchange]?.abandon();
   }
 
   /** A WebSocket (HTTP/1.1 upgrade), piped both ways once the app accepts it. */
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, deploymentKey: string): void {
     (req as Tagged)[kDeployment] = deploymentKey;
-    this.#proxy.ws(req, socket, head, { target: upstream.target }, this.#onError);
+    this.#proxy.ws(req, socket, head, { target: upstream.target }, this.#onWsError);
   }
+}
+
+/** One request on its way to an instance and its response on the way back. */
+class Exchange implements ResponseSink {
+  readonly #proxy: UpstreamProxy;
+  readonly #req: EdgeRequest;
+  readonly #res: EdgeResponse;
+  readonly #upstream: Upstream;
+  readonly #deploymentKey: string;
+  /** The request body's source; undefined for a request without a body. */
+  readonly #source: Readable | undefined;
+  readonly #chunked: boolean;
+  readonly #head: string;
+  #conn: UpstreamConnection | null = null;
+  #bodySent = false;
+  #retried = false;
+  #done = false;
+
+  constructor(
+    proxy: UpstreamProxy,
+    req: EdgeRequest,
+    res: EdgeResponse,
+    upstream: Upstream,
+    deploymentKey: string,
+    body: Readable | undefined,
+  ) {
+    this.#proxy = proxy;
+    this.#req = req;
+    this.#res = res;
+    this.#upstream = upstream;
+    this.#deploymentKey = deploymentKey;
+    this.#source = body ?? (hasNoBody(req) ? undefined : req);
+    const length = body === undefined ? req.headers["content-length"] : undefined;
+    let framing: string;
+    if (this.#source === undefined) {
+      framing = BODYLESS_BY_DEFAULT.has(req.method ?? "") ? "" : "content-length: 0\r\n";
+      this.#chunked = false;
+    } else if (length !== undefined) {
+      framing = `content-length: ${length}\r\n`;
+      this.#chunked = false;
+    } else {
+      framing = "transfer-encoding: chunked\r\n";
+      this.#chunked = true;
+    }
+    this.#head = requestHead(req, framing);
+    res.on("close", this.#onClientClose);
+  }
+
+  start(conn: UpstreamConnection): void {
+    this.#conn = conn;
+    conn.send(this.#head, this, this.#req.method === "HEAD");
+    if (this.#source !== undefined) this.#pump(this.#source, conn);
+  }
+
+  /** Gives up the upstream side without answering (the caller answers). */
+  abandon(): void {
+    this.#done = true;
+    this.#conn?.abandon();
+    this.#conn = null;
+  }
+
+  head(status: number, statusText: string, raw: string[]): void {
+    const headers: string[] = [];
+    let listed: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      const lower = name.toLowerCase();
+      if (RESPONSE_NOT_FORWARDED.has(lower)) {
+        if (lower === "connection") listed = raw[i + 1];
+        continue;
+      }
+      headers.push(name, raw[i + 1] as string);
+    }
+    const out = listed === undefined ? headers : dropListed(headers, listed);
+    const res = this.#res;
+    if (this.#req.httpVersionMajor === 2 || statusText === "") res.writeHead(status, out as never);
+    else (res as ServerResponse).writeHead(status, statusText, out);
+  }
+
+  body(chunk: Buffer): void {
+    const conn = this.#conn;
+    if (!(this.#res as ServerResponse).write(chunk) && conn !== null) {
+      // The client reads slower than the instance writes: stop reading the instance meanwhile.
+      conn.socket.pause();
+      this.#res.once("drain", () => conn.socket.resume());
+    }
+  }
+
+  end(): boolean {
+    this.#done = true;
+    this.#conn = null;
+    this.#res.end();
+    if (this.#source !== undefined && !this.#bodySent) this.#source.resume(); // the rest is dropped
+    return this.#source === undefined || this.#bodySent;
+  }
+
+  fail(_err: Error, replayable: boolean): void {
+    this.#conn = null;
+    if (this.#done) return;
+    const res = this.#res;
+    if (
+      replayable &&
+      !this.#retried &&
+      this.#source === undefined &&
+      !res.headersSent &&
+      IDEMPOTENT.has(this.#req.method ?? "")
+    ) {
+      // A keep-alive connection the instance closed as this request was written: once more, on a new one.
+      this.#retried = true;
+      this.start(this.#upstream.pool.connect());
+      return;
+    }
+    this.#done = true;
+    this.#proxy.metrics.upstreamError(this.#deploymentKey);
+    if (this.#source !== undefined && !this.#bodySent) this.#source.resume();
+    // Already answered (e.g. 413 for a body past the limit) or cut: nothing more to say.
+    if (!res.writableEnded) sendPlain(res, 502, "Bad Gateway");
+  }
+
+  readonly #onClientClose = (): void => {
+    // The client went away before the answer was complete: the connection cannot be reused.
+    if (!this.#done) this.abandon();
+  };
+
+  #pump(source: Readable, conn: UpstreamConnection): void {
+    const socket = conn.socket;
+    const chunked = this.#chunked;
+    source.on("data", (chunk: Buffer) => {
+      if (this.#conn !== conn || chunk.length === 0) return;
+      let flowing: boolean;
+      if (chunked) {
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
+        socket.write(chunk);
+        flowing = socket.write("\r\n", "latin1");
+        socket.uncork();
+      } else flowing = socket.write(chunk);
+      if (!flowing) {
+        source.pause();
+        socket.once("drain", () => source.resume());
+        // A connection that dies meanwhile ends the exchange, which resumes the source.
+      }
+    });
+    source.once("end", () => {
+      if (this.#conn !== conn) return;
+      if (chunked) socket.write("0\r\n\r\n", "latin1");
+      this.#bodySent = true;
+    });
+    source.once("error", () => {
+      if (this.#conn === conn) this.abandon();
+    });
+  }
+}
+
+/** The request line and headers sent to the instance (HTTP/1.1, whatever the client spoke). */
+function requestHead(req: EdgeRequest, framing: string): string {
+  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  const headers = req.headers;
+  if (headers.host === undefined && req.httpVersionMajor === 2) {
+    const authority = headers[":authority"];
+    if (typeof authority === "string") head += `host: ${authority}\r\n`;
+  }
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58 /* ":" */ || REQUEST_NOT_FORWARDED.has(name)) continue;
+    const value = headers[name];
+    if (typeof value === "string") head += `${name}: ${value}\r\n`;
+    else if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
+  }
+  // HTTP/1.1's default, said anyway: some servers only keep a connection open when asked to.
+  return `${head}connection: keep-alive\r\n${framing}\r\n`;
+}
+
+/** Drops the headers an instance's Connection header names (they were for the edge only). */
+function dropListed(headers: string[], listed: string): string[] {
+  const names = new Set(listed.split(",").map((n) => n.trim().toLowerCase()));
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (!names.has(name.toLowerCase())) out.push(name, headers[i + 1] as string);
+  }
+  return out;
 }

@@ -65,7 +65,7 @@ export class ConnectionTracker {
     const state = (req.socket as H1Socket)[kState];
     if (state) {
       state.inflight++;
-      res.once("close", () => {
+      res.on("close", () => {
         state.inflight--;
         state.idleSinceMs = Date.now();
       });

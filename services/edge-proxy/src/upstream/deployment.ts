@@ -1,14 +1,15 @@
-import type { Agent } from "node:http";
 import type { PublicFiles } from "../static/public-files.js";
+import type { UpstreamPool } from "./upstream-pool.js";
 
 /** One healthy app instance the edge may send requests to, with its keep-alive connections. */
 export interface Upstream {
   readonly instanceId: string;
   readonly host: string;
   readonly port: number;
-  /** http-proxy-3's target, built once per endpoint. */
+  /** http-proxy-3's target (WebSocket upgrades), built once per endpoint. */
   readonly target: { readonly protocol: "http:"; readonly host: string; readonly port: number };
-  readonly agent: Agent;
+  /** Its keep-alive connections. */
+  readonly pool: UpstreamPool;
 }
 
 /**

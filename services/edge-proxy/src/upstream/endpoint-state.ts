@@ -1,8 +1,8 @@
-import { Agent } from "node:http";
 import type { Logger } from "@tako/daemon";
 import { PublicFiles } from "../static/public-files.js";
 import type { Deployment, Upstream } from "./deployment.js";
 import type { DeploymentDirectory } from "./deployment-directory.js";
+import { UpstreamPool } from "./upstream-pool.js";
 
 /** One {app}/{env} of the supervisor's endpoint stream, as plain data (it also crosses IPC). */
 export interface AppEndpointsData {
@@ -29,12 +29,14 @@ export interface EndpointStateOptions {
   readonly directory: DeploymentDirectory;
   readonly log: Logger;
   /** Idle keep-alive connections to one instance kept open. */
-  readonly maxFreeSocketsPerUpstream?: number;
+  readonly maxIdlePerUpstream?: number;
+  /** An instance that sends nothing for this long fails the request (502). */
+  readonly upstreamTimeoutMs: number;
 }
 
 /**
  * Applies the supervisor's endpoint stream to the deployments the hot path reads: the healthy
- * instances (each with its own keep-alive agent, kept while the instance stays healthy), the
+ * instances (each with its own keep-alive connections, kept while the instance stays healthy), the
  * desired count, and the release whose public/ files are served.
  */
 export class EndpointState {
@@ -94,7 +96,7 @@ export class EndpointState {
 
   /** Closes every keep-alive connection (at stop). */
   close(): void {
-    for (const u of this.#upstreams.values()) u.agent.destroy();
+    for (const u of this.#upstreams.values()) u.pool.retire();
     this.#upstreams.clear();
   }
 
@@ -138,11 +140,9 @@ export class EndpointState {
         host,
         port,
         target: { protocol: "http:", host, port },
-        agent: new Agent({
-          keepAlive: true,
-          // Reuse the most recently used connection first: fewer, warmer connections.
-          scheduling: "lifo",
-          maxFreeSockets: this.#options.maxFreeSocketsPerUpstream ?? 256,
+        pool: new UpstreamPool(host, port, {
+          maxIdle: this.#options.maxIdlePerUpstream ?? 256,
+          timeoutMs: this.#options.upstreamTimeoutMs,
         }),
       };
       this.#upstreams.set(key, upstream);
@@ -152,7 +152,7 @@ export class EndpointState {
 
   /**
    * An instance that left the healthy set keeps its requests in flight (they finish on their
-   * sockets); its idle keep-alive connections are closed and its agent dropped.
+   * connections); its idle keep-alive connections are closed and its pool dropped.
    */
   #releaseUnused(): void {
     const used = new Set<Upstream>();
@@ -160,12 +160,7 @@ export class EndpointState {
     for (const [key, upstream] of this.#upstreams) {
       if (used.has(upstream)) continue;
       this.#upstreams.delete(key);
-      for (const sockets of Object.values(upstream.agent.freeSockets)) {
-        for (const socket of sockets ?? []) socket.destroy();
-      }
-      // New requests never reach this agent again; sockets still busy close after their response.
-      // (Agent#keepAlive is read by Node when a socket is freed; it is not in @types/node.)
-      (upstream.agent as unknown as { keepAlive: boolean }).keepAlive = false;
+      upstream.pool.retire();
     }
   }
 }
