@@ -22,6 +22,7 @@ export async function startEdgePeer({
   launch,
   entry = defaultEntry,
   processCount,
+  nodeOptions = process.env.TAKO_BENCH_EDGE_NODE_OPTIONS,
 }) {
   const { FakeSupervisor } = await import(join(helpers, "fake-supervisor.js"));
   const { FakeCertd } = await import(join(helpers, "fake-certd.js"));
@@ -47,9 +48,7 @@ export async function startEdgePeer({
       // TAKO_BENCH_EDGE_NODE_OPTIONS reaches every edge process (the daemon's worker inherits the
       // environment), e.g. "--perf-basic-prof" for `perf`, or "--require bench/edge/cpu-profile.cjs"
       // (--cpu-prof itself is not allowed in NODE_OPTIONS).
-      env: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.TAKO_BENCH_EDGE_NODE_OPTIONS }
-        : {},
+      env: nodeOptions ? { NODE_OPTIONS: nodeOptions } : {},
       command: process.execPath,
       args: [
         entry,

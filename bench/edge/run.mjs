@@ -3,6 +3,9 @@
 // HTTPS with keep-alive (wrk, HTTP/1.1), at 50 and 500 connections, in interleaved rounds;
 // medians of the rounds are written to results.json and results.md as ratios to nginx.
 //   node bench/edge/run.mjs [--rounds 3] [--duration 10] [--warmup 2] [--connections 50,500]
+//     [--peers nginx,haproxy,caddy,naive-1p,naive-2p,edge-proxy]
+// A/B runs: "edge-proxy=<another build's main.js>" and "edge-proxy~<NODE_OPTIONS>" are more
+// edge-proxy peers (combinable: "edge-proxy=<main.js>~<options>"), interleaved with the rest.
 // Installs wrk/nginx/haproxy/caddy with apt-get when missing (scripts/setup.mjs BENCH_PACKAGES);
 // everything runs on 127.0.0.1 from configs generated into a temp dir, and is stopped at the end.
 import { spawn, spawnSync } from "node:child_process";
@@ -56,8 +59,8 @@ process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 try {
   step("Certificate (ECDSA P-256, the same for every peer)");
   const tls = await makeCertificate(dir);
-  const [upstreamPort, edgeHttpPort, ...peerPorts] = await Promise.all(
-    Array.from({ length: peerNames.length + 2 }, () => freePort()),
+  const [upstreamPort, ...peerPorts] = await Promise.all(
+    Array.from({ length: peerNames.length + 1 }, () => freePort()),
   );
   const upstream = launch("upstream", await upstreamConfig(dir, upstreamPort), dir);
   children.add(upstream);
@@ -66,8 +69,21 @@ try {
   const peers = [];
   for (const [i, name] of peerNames.entries()) {
     const port = peerPorts[i];
-    if (name === "edge-proxy") {
-      const edge = await startEdgePeer({ dir, port, httpPort: edgeHttpPort, upstreamPort, tls, launch });
+    if (name.startsWith("edge-proxy")) {
+      // "edge-proxy=<main.js>": another build of the daemon, for an A/B run against this one.
+      // "edge-proxy~<node options>": with other Node options (e.g. V8 heap flags); both combine.
+      const [spec = name, nodeOptions] = name.split("~");
+      const entry = spec.includes("=") ? spec.slice(spec.indexOf("=") + 1) : undefined;
+      const edge = await startEdgePeer({
+        dir,
+        port,
+        httpPort: await freePort(),
+        upstreamPort,
+        tls,
+        launch,
+        entry,
+        nodeOptions,
+      });
       children.add(edge.process);
       peers.push({ name, port, pid: () => edge.process.pid, info: edge.info });
       continue;

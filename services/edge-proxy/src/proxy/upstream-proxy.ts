@@ -179,7 +179,11 @@ class Exchange implements ResponseSink {
       }
       headers.push(name, raw[i + 1] as string);
     }
-    const out = listed === undefined ? headers : dropListed(headers, listed);
+    // Usually just "keep-alive" (or "close"): names nothing else to drop.
+    const out =
+      listed === undefined || /^\s*(?:keep-alive|close)\s*$/i.test(listed)
+        ? headers
+        : dropListed(headers, listed);
     const res = this.#res;
     if (this.#req.httpVersionMajor === 2 || statusText === "") res.writeHead(status, out as never);
     else (res as ServerResponse).writeHead(status, statusText, out);
