@@ -81,7 +81,11 @@ async function front(instancePort: number, timeoutMs = 5000) {
     target: { protocol: "http:", host: "127.0.0.1", port: instancePort },
     pool,
   };
-  const server = http.createServer((req, res) => proxy.web(req, res, upstream, KEY));
+  const server = http.createServer((req, res) => {
+    // As the edge's handler: one close listener tells the proxy.
+    res.on("close", () => proxy.clientClosed(res));
+    proxy.web(req, res, upstream, KEY, { ip: "192.0.2.7", host: "app.test", requestId: "edge-id" });
+  });
   const port = await listen(server);
   return { port, pool, metrics, upstreamErrors: () => metrics.snapshot().upstreamErrors[KEY] ?? 0 };
 }
@@ -242,6 +246,7 @@ test("hop-by-hop response headers stay at the edge; repeated headers such as Set
   assert.equal(reply.body.toString(), "ok");
   assert.deepEqual(reply.headers["set-cookie"], ["a=1", "b=2"]);
   assert.equal(reply.headers["x-app"], "yes");
+  assert.equal(reply.headers["x-request-id"], "edge-id", "the request id is echoed");
   assert.equal(reply.headers["x-edge-only"], undefined);
   assert.notEqual(reply.headers["keep-alive"], "timeout=30");
 });
@@ -262,7 +267,15 @@ test("request headers: hop-by-hop and framing are the edge's own; bodies go by l
   const edge = await front(instance.port);
   await request(edge.port, {
     method: "POST",
-    headers: { "content-type": "text/plain", "content-length": 9, te: "trailers", "x-kept": "1" },
+    headers: {
+      "content-type": "text/plain",
+      "content-length": 9,
+      te: "trailers",
+      "x-kept": "1",
+      "x-forwarded-for": "6.6.6.6",
+      "x-tako-internal-token": "forged",
+      forwarded: "for=6.6.6.6",
+    },
     body: Buffer.from("by length"),
   });
   await request(edge.port, { method: "PUT", body: ["chun", "ked"] });
@@ -273,6 +286,11 @@ test("request headers: hop-by-hop and framing are the edge's own; bodies go by l
   assert.equal(byLength?.headers.te, undefined);
   assert.equal(byLength?.headers["x-kept"], "1");
   assert.equal(byLength?.headers.connection, "keep-alive");
+  assert.equal(byLength?.headers["x-forwarded-for"], "192.0.2.7");
+  assert.equal(byLength?.headers["x-forwarded-host"], "app.test");
+  assert.equal(byLength?.headers["x-request-id"], "edge-id");
+  assert.equal(byLength?.headers["x-tako-internal-token"], undefined);
+  assert.equal(byLength?.headers.forwarded, undefined);
   assert.equal(chunked?.body, "chunked");
   assert.equal(chunked?.headers["transfer-encoding"], "chunked");
   assert.equal(empty?.headers["content-length"], "0", "a POST without a body still says so");
@@ -357,4 +375,16 @@ test("a client that leaves mid-response closes the upstream connection; retire c
   edge.pool.retire();
   await waitFor(() => instance.stats.open === 0 || undefined, { timeoutMs: 2000 });
   assert.equal(edge.pool.openCount, 0);
+});
+
+test("an instance's own X-Request-ID is the only one the client sees", async () => {
+  const instance = await rawInstance((_head, socket) =>
+    socket.write("HTTP/1.1 200 OK\r\nX-Request-Id: from-app\r\ncontent-length: 0\r\n\r\n"),
+  );
+  const edge = await front(instance.port);
+  const reply = await request(edge.port);
+  assert.deepEqual(
+    reply.raw.filter((_v, i) => reply.raw[i - 1]?.toLowerCase() === "x-request-id" && i % 2 === 1),
+    ["from-app"],
+  );
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import type { ColdStarter, WaitResult } from "../coldstart/cold-starter.js";
 import type { EdgeMetrics } from "../metrics/edge-metrics.js";
-import type { UpstreamProxy } from "../proxy/upstream-proxy.js";
+import type { Forwarded, UpstreamProxy } from "../proxy/upstream-proxy.js";
 import { stripRoutePrefix } from "../routing/route-pattern.js";
 import type { Route, RouteTable } from "../routing/route-table.js";
 import { looksLikeAsset, normalizeStaticPath, type PublicFile } from "../static/public-files.js";
@@ -44,38 +44,41 @@ export class EdgeHandler {
   readonly handle = (req: EdgeRequest, res: EdgeResponse): void => {
     const startedAt = performance.now();
     const { metrics } = this.#deps;
+    // Echoed in every answer: set here on the edge's own answers; on an instance's, appended by
+    // the proxy (one header list for Node to write instead of a merge into set headers).
     const requestId = requestIdFor(req.headers["x-request-id"]);
-    res.setHeader("x-request-id", requestId);
 
     const length = req.headers["content-length"];
     if (length !== undefined && Number(length) > this.#deps.maxBodyBytes) {
-      this.#finish(res, "", startedAt);
+      this.#finish(res, "", startedAt, requestId);
       sendPlain(res, 413, "Payload Too Large", { connection: "close" });
       return;
     }
     const host = hostOf(req);
     if (host === undefined) {
-      this.#finish(res, "", startedAt);
+      this.#finish(res, "", startedAt, requestId);
       sendPlain(res, 400, "Bad Request");
       return;
     }
     const path = pathOf(req.url);
     const route = this.#deps.routes().match(host, path);
     if (!route) {
-      this.#finish(res, "", startedAt);
+      this.#finish(res, "", startedAt, requestId);
       sendPlain(res, 404, "Not Found");
       return;
     }
     const deployment = route.target;
     const ip = req.socket.remoteAddress ?? "";
     if (!this.#deps.limiter.acquire(ip)) {
-      this.#finish(res, deployment.key, startedAt);
+      this.#finish(res, deployment.key, startedAt, requestId);
       sendPlain(res, 429, "Too Many Requests", { "retry-after": "1" });
       return;
     }
-    // `on`, not `once`: a response emits close once, and this saves a wrapper per request.
+    // The request's one close listener (`on`, not `once`: a response emits close once, and this
+    // saves a wrapper per request); it also tells the proxy, whose answer may still be coming.
     res.on("close", () => {
       this.#deps.limiter.release(ip);
+      this.#deps.proxy.clientClosed(res);
       metrics.request(deployment.key, res.statusCode, (performance.now() - startedAt) / 1000);
     });
     const body =
@@ -83,19 +86,14 @@ export class EdgeHandler {
         ? this.#limitStreamedBody(req, res)
         : undefined;
 
-    const headers = req.headers;
-    headers["x-forwarded-for"] = ip;
-    headers["x-forwarded-proto"] = "https";
-    headers["x-forwarded-host"] = host;
-    headers["x-request-id"] = requestId;
-    // Deleted only when present: deleting a property turns the object into a slow dictionary,
-    // and the upstream request head is built by walking these headers again.
-    if (headers["x-tako-internal-token"] !== undefined) delete headers["x-tako-internal-token"];
-    if (headers.forwarded !== undefined) delete headers.forwarded;
-    if (headers.connection !== undefined) dropHopByHop(headers);
+    // X-Forwarded-*, X-Request-ID: written by the proxy in place of any the client sent (as are
+    // X-Tako-Internal-Token and Forwarded, dropped); the request's headers are left as parsed.
+    const forwarded: Forwarded = { ip, host, requestId };
+    if (req.headers.connection !== undefined) dropHopByHop(req.headers);
 
     if ((req.method === "GET" || req.method === "HEAD") && deployment.publicFiles && looksLikeAsset(path)) {
       const found = this.#lookupStatic(route, path);
+      if (found.kind !== "none") res.setHeader("x-request-id", requestId);
       if (found.kind === "bad") {
         sendPlain(res, 400, "Bad Request");
         return;
@@ -103,14 +101,14 @@ export class EdgeHandler {
       if (found.kind === "file") {
         sendPublicFile(req, res, found.file).then(
           (sent) => {
-            if (!sent) this.#toApp(req, res, deployment, body);
+            if (!sent) this.#toApp(req, res, deployment, forwarded, body);
           },
           () => sendPlain(res, 500, "Internal Server Error"),
         );
         return;
       }
     }
-    this.#toApp(req, res, deployment, body);
+    this.#toApp(req, res, deployment, forwarded, body);
   };
 
   /** A WebSocket upgrade (HTTP/1.1 only): routed like a request, then piped to an instance. */
@@ -144,22 +142,31 @@ export class EdgeHandler {
     });
   };
 
-  #toApp(req: EdgeRequest, res: EdgeResponse, deployment: Deployment, body: Readable | undefined): void {
+  #toApp(
+    req: EdgeRequest,
+    res: EdgeResponse,
+    deployment: Deployment,
+    forwarded: Forwarded,
+    body: Readable | undefined,
+  ): void {
     const upstream = nextUpstream(deployment);
     if (upstream) {
-      this.#deps.proxy.web(req, res, upstream, deployment.key, body);
+      this.#deps.proxy.web(req, res, upstream, deployment.key, forwarded, body);
       return;
     }
     void this.#awaitInstance(deployment).then((result) => {
       if (res.writableEnded || res.destroyed) return; // the client gave up meanwhile
-      if (result.kind === "ready") this.#deps.proxy.web(req, res, result.upstream, deployment.key, body);
-      else
-        sendPlain(
-          res,
-          statusOf(result),
-          textOf(result),
-          result.kind === "rejected" ? { "retry-after": "1" } : undefined,
-        );
+      if (result.kind === "ready") {
+        this.#deps.proxy.web(req, res, result.upstream, deployment.key, forwarded, body);
+        return;
+      }
+      res.setHeader("x-request-id", forwarded.requestId);
+      sendPlain(
+        res,
+        statusOf(result),
+        textOf(result),
+        result.kind === "rejected" ? { "retry-after": "1" } : undefined,
+      );
     });
   }
 
@@ -197,7 +204,9 @@ export class EdgeHandler {
     return limit;
   }
 
-  #finish(res: EdgeResponse, key: string, startedAt: number): void {
+  /** An answer before the request is routed to an app, counted under `key` ("" for none). */
+  #finish(res: EdgeResponse, key: string, startedAt: number, requestId: string): void {
+    res.setHeader("x-request-id", requestId);
     res.once("close", () =>
       this.#deps.metrics.request(key, res.statusCode, (performance.now() - startedAt) / 1000),
     );

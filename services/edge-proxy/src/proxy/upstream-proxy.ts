@@ -13,7 +13,14 @@ export interface UpstreamProxyOptions {
   readonly metrics: EdgeMetrics;
 }
 
-/** The exchange of a request whose body is counted (so it can be aborted past the limit). */
+/** What the edge tells the instance about a request (X-Forwarded-For/-Host, X-Request-ID). */
+export interface Forwarded {
+  readonly ip: string;
+  readonly host: string;
+  readonly requestId: string;
+}
+
+/** The exchange of a request: on its response, and on a request whose body is counted (to abort it). */
 const kExchange = Symbol("tako.exchange");
 /** Deployment key of a WebSocket upgrade, for counting upstream errors. */
 const kDeployment = Symbol("tako.deployment");
@@ -22,8 +29,9 @@ type Tagged = { [kExchange]?: Exchange; [kDeployment]?: string };
 /**
  * Request headers never copied upstream: hop-by-hop ones (RFC 9110 §7.6.1; those a client's
  * Connection header lists are dropped by the handler), the framing the edge sets itself for the
- * body it sends, Expect (the edge's server already answered 100-continue), and HTTP/2's
- * connection-level ones. Pseudo-headers (":path"…) are skipped by their colon.
+ * body it sends, Expect (the edge's server already answered 100-continue), HTTP/2's
+ * connection-level ones, the ones the edge writes itself (a client's would be believed by the
+ * app), and the internal token no client may send. Pseudo-headers (":path"…) are skipped by their colon.
  */
 const REQUEST_NOT_FORWARDED = new Set([
   "connection",
@@ -36,6 +44,11 @@ const REQUEST_NOT_FORWARDED = new Set([
   "trailer",
   "expect",
   "http2-settings",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-request-id",
+  "forwarded",
   "x-tako-internal-token",
 ]);
 
@@ -90,10 +103,26 @@ export class UpstreamProxy {
   }
 
   /** `body` replaces the request as the body source (a BodyLimit the request is piped into). */
-  web(req: EdgeRequest, res: EdgeResponse, upstream: Upstream, deploymentKey: string, body?: Readable): void {
-    const exchange = new Exchange(this, req, res, upstream, deploymentKey, body);
+  web(
+    req: EdgeRequest,
+    res: EdgeResponse,
+    upstream: Upstream,
+    deploymentKey: string,
+    forwarded: Forwarded,
+    body?: Readable,
+  ): void {
+    const exchange = new Exchange(this, req, res, upstream, deploymentKey, forwarded, body);
+    (res as Tagged)[kExchange] = exchange;
     if (body) (req as Tagged)[kExchange] = exchange;
     exchange.start(upstream.pool.acquire());
+  }
+
+  /**
+   * The client's response closed (the handler's one close listener per request calls this): an
+   * answer still coming from the instance is abandoned, and its connection with it.
+   */
+  clientClosed(res: EdgeResponse): void {
+    (res as Tagged)[kExchange]?.clientClosed();
   }
 
   /** Aborts the upstream side of a request proxied with a counted body (its answer is the caller's). */
@@ -115,6 +144,7 @@ class Exchange implements ResponseSink {
   readonly #res: EdgeResponse;
   readonly #upstream: Upstream;
   readonly #deploymentKey: string;
+  readonly #requestId: string;
   /** The request body's source; undefined for a request without a body. */
   readonly #source: Readable | undefined;
   readonly #chunked: boolean;
@@ -130,9 +160,11 @@ class Exchange implements ResponseSink {
     res: EdgeResponse,
     upstream: Upstream,
     deploymentKey: string,
+    forwarded: Forwarded,
     body: Readable | undefined,
   ) {
     this.#proxy = proxy;
+    this.#requestId = forwarded.requestId;
     this.#req = req;
     this.#res = res;
     this.#upstream = upstream;
@@ -150,8 +182,11 @@ class Exchange implements ResponseSink {
       framing = "transfer-encoding: chunked\r\n";
       this.#chunked = true;
     }
-    this.#head = requestHead(req, framing);
-    res.on("close", this.#onClientClose);
+    this.#head = requestHead(
+      req,
+      `x-forwarded-for: ${forwarded.ip}\r\nx-forwarded-proto: https\r\nx-forwarded-host: ${forwarded.host}\r\n` +
+        `x-request-id: ${forwarded.requestId}\r\n${framing}`,
+    );
   }
 
   start(conn: UpstreamConnection): void {
@@ -170,6 +205,7 @@ class Exchange implements ResponseSink {
   head(status: number, statusText: string, raw: string[]): void {
     const headers: string[] = [];
     let listed: string | undefined;
+    let hasRequestId = false;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] as string;
       const lower = name.toLowerCase();
@@ -177,8 +213,12 @@ class Exchange implements ResponseSink {
         if (lower === "connection") listed = raw[i + 1];
         continue;
       }
+      if (lower === "x-request-id") hasRequestId = true;
       headers.push(name, raw[i + 1] as string);
     }
+    // The request id, unless the instance answers with its own or the edge already set it (a
+    // request that looked like a static file and went to the app after all).
+    if (!hasRequestId && !this.#res.hasHeader("x-request-id")) headers.push("x-request-id", this.#requestId);
     // Usually just "keep-alive" (or "close"): names nothing else to drop.
     const out =
       listed === undefined || /^\s*(?:keep-alive|close)\s*$/i.test(listed)
@@ -226,13 +266,14 @@ class Exchange implements ResponseSink {
     this.#proxy.metrics.upstreamError(this.#deploymentKey);
     if (this.#source !== undefined && !this.#bodySent) this.#source.resume();
     // Already answered (e.g. 413 for a body past the limit) or cut: nothing more to say.
-    if (!res.writableEnded) sendPlain(res, 502, "Bad Gateway");
+    if (res.writableEnded) return;
+    if (!res.headersSent) res.setHeader("x-request-id", this.#requestId);
+    sendPlain(res, 502, "Bad Gateway");
   }
 
-  readonly #onClientClose = (): void => {
-    // The client went away before the answer was complete: the connection cannot be reused.
+  clientClosed(): void {
     if (!this.#done) this.abandon();
-  };
+  }
 
   #pump(source: Readable, conn: UpstreamConnection): void {
     const socket = conn.socket;
@@ -264,8 +305,11 @@ class Exchange implements ResponseSink {
   }
 }
 
-/** The request line and headers sent to the instance (HTTP/1.1, whatever the client spoke). */
-function requestHead(req: EdgeRequest, framing: string): string {
+/**
+ * The request line and headers sent to the instance (HTTP/1.1, whatever the client spoke);
+ * `edgeLines`: the edge's own header lines (forwarded headers, request id, body framing).
+ */
+function requestHead(req: EdgeRequest, edgeLines: string): string {
   let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
   const headers = req.headers;
   if (headers.host === undefined && req.httpVersionMajor === 2) {
@@ -279,7 +323,7 @@ function requestHead(req: EdgeRequest, framing: string): string {
     else if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
   }
   // HTTP/1.1's default, said anyway: some servers only keep a connection open when asked to.
-  return `${head}connection: keep-alive\r\n${framing}\r\n`;
+  return `${head}connection: keep-alive\r\n${edgeLines}\r\n`;
 }
 
 /** Drops the headers an instance's Connection header names (they were for the edge only). */
