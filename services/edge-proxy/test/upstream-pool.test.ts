@@ -11,6 +11,7 @@ import { EdgeMetrics } from "../src/metrics/edge-metrics.js";
 import { UpstreamProxy } from "../src/proxy/upstream-proxy.js";
 import type { Upstream } from "../src/upstream/deployment.js";
 import { UpstreamPool } from "../src/upstream/upstream-pool.js";
+import { httpRequest } from "./helpers/clients.js";
 
 const KEY = "app/production";
 const closers: (() => void)[] = [];
@@ -90,54 +91,7 @@ async function front(instancePort: number, timeoutMs = 5000) {
   return { port, pool, metrics, upstreamErrors: () => metrics.snapshot().upstreamErrors[KEY] ?? 0 };
 }
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  raw: string[];
-  body: Buffer;
-}
-
-function request(
-  port: number,
-  options: {
-    path?: string;
-    method?: string;
-    headers?: http.OutgoingHttpHeaders;
-    body?: Buffer | string[];
-  } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port,
-        path: options.path ?? "/",
-        method: options.method ?? "GET",
-        headers: options.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            raw: res.rawHeaders,
-            body: Buffer.concat(chunks),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    const body = options.body;
-    if (Array.isArray(body))
-      for (const part of body) req.write(part); // chunked
-    else if (body) req.write(body);
-    req.end();
-  });
-}
+const request = (port: number, options: Parameters<typeof httpRequest>[1] = {}) => httpRequest(port, options);
 
 test("sequential requests share one keep-alive connection; concurrent ones never share one", async () => {
   const instance = await nodeInstance((req, res) => {
@@ -149,14 +103,14 @@ test("sequential requests share one keep-alive connection; concurrent ones never
   const edge = await front(instance.port);
   for (let i = 0; i < 5; i++) {
     const reply = await request(edge.port, { path: `/seq/${i}` });
-    assert.equal(reply.body.toString(), `ok GET /seq/${i}`);
+    assert.equal(reply.body, `ok GET /seq/${i}`);
   }
   assert.equal(instance.stats.opened, 1);
   const wave = () =>
     Promise.all(Array.from({ length: 6 }, (_, i) => request(edge.port, { path: `/c/${i}?delay=30` })));
   const first = await wave();
   assert.deepEqual(
-    first.map((r) => r.body.toString()),
+    first.map((r) => r.body),
     Array.from({ length: 6 }, (_, i) => `ok GET /c/${i}?delay=30`),
   );
   const openedAfterFirst = instance.stats.opened;
@@ -178,7 +132,7 @@ test("an idle connection the instance closed is not reused, and its announced ke
   assert.equal(instance.stats.opened, 2);
   instance.server.closeIdleConnections();
   await waitFor(() => edge.pool.openCount === 0 || undefined, { timeoutMs: 2000 });
-  assert.equal((await request(edge.port)).body.toString(), "ok");
+  assert.equal((await request(edge.port)).body, "ok");
   assert.equal(instance.stats.opened, 3);
 });
 
@@ -193,15 +147,15 @@ test("a reused connection reset as the request arrives: a GET is sent once more 
     socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${method?.length}\r\n\r\n${method}`);
   });
   const edge = await front(instance.port);
-  assert.equal((await request(edge.port)).body.toString(), "GET");
+  assert.equal((await request(edge.port)).body, "GET");
   const again = await request(edge.port);
   assert.equal(again.status, 200);
-  assert.equal(again.body.toString(), "GET");
+  assert.equal(again.body, "GET");
   assert.equal(instance.opened(), 2);
   assert.equal(edge.upstreamErrors(), 0);
-  const post = await request(edge.port, { method: "POST", body: Buffer.from("x") });
+  const post = await request(edge.port, { method: "POST", body: "x" });
   assert.equal(post.status, 502);
-  assert.equal(post.body.toString(), "Bad Gateway");
+  assert.equal(post.body, "Bad Gateway");
   assert.equal(edge.upstreamErrors(), 1);
 });
 
@@ -219,8 +173,8 @@ test("response framing: chunked, close-delimited, HEAD, 204 and an interim 100 a
       socket.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 4\r\n\r\ndone");
   });
   const edge = await front(instance.port);
-  assert.equal((await request(edge.port, { path: "/chunked" })).body.toString(), "hello world");
-  assert.equal((await request(edge.port, { path: "/close" })).body.toString(), "until the end");
+  assert.equal((await request(edge.port, { path: "/chunked" })).body, "hello world");
+  assert.equal((await request(edge.port, { path: "/close" })).body, "until the end");
   const head = await request(edge.port, { path: "/head", method: "HEAD" });
   assert.equal(head.status, 200);
   assert.equal(head.headers["content-length"], "1234");
@@ -228,7 +182,7 @@ test("response framing: chunked, close-delimited, HEAD, 204 and an interim 100 a
   assert.equal((await request(edge.port, { path: "/empty" })).status, 204);
   const interim = await request(edge.port, { path: "/interim" });
   assert.equal(interim.status, 201);
-  assert.equal(interim.body.toString(), "done");
+  assert.equal(interim.body, "done");
   // And the connection that carried HEAD, 204 and the 100 stayed in step: one more on it works.
   assert.equal((await request(edge.port, { path: "/empty" })).status, 204);
   assert.equal(edge.upstreamErrors(), 0);
@@ -243,7 +197,7 @@ test("hop-by-hop response headers stay at the edge; repeated headers such as Set
   );
   const edge = await front(instance.port);
   const reply = await request(edge.port);
-  assert.equal(reply.body.toString(), "ok");
+  assert.equal(reply.body, "ok");
   assert.deepEqual(reply.headers["set-cookie"], ["a=1", "b=2"]);
   assert.equal(reply.headers["x-app"], "yes");
   assert.equal(reply.headers["x-request-id"], "edge-id", "the request id is echoed");
@@ -276,7 +230,7 @@ test("request headers: hop-by-hop and framing are the edge's own; bodies go by l
       "x-tako-internal-token": "forged",
       forwarded: "for=6.6.6.6",
     },
-    body: Buffer.from("by length"),
+    body: "by length",
   });
   await request(edge.port, { method: "PUT", body: ["chun", "ked"] });
   await request(edge.port, { method: "POST" });
@@ -340,7 +294,7 @@ test("a malformed response, a silent instance and a response cut short: 502, 502
   const edge = await front(instance.port, 300);
   const garbage = await request(edge.port, { path: "/garbage" });
   assert.equal(garbage.status, 502);
-  assert.equal(garbage.body.toString(), "Bad Gateway");
+  assert.equal(garbage.body, "Bad Gateway");
   const silent = await request(edge.port, { path: "/silent" });
   assert.equal(silent.status, 502);
   await assert.rejects(request(edge.port, { path: "/cut" }), /aborted|socket hang up|ECONNRESET/);
@@ -384,7 +338,9 @@ test("an instance's own X-Request-ID is the only one the client sees", async () 
   const edge = await front(instance.port);
   const reply = await request(edge.port);
   assert.deepEqual(
-    reply.raw.filter((_v, i) => reply.raw[i - 1]?.toLowerCase() === "x-request-id" && i % 2 === 1),
+    reply.rawHeaders.filter(
+      (_v, i) => reply.rawHeaders[i - 1]?.toLowerCase() === "x-request-id" && i % 2 === 1,
+    ),
     ["from-app"],
   );
 });

@@ -6,6 +6,8 @@ import * as https from "node:https";
 export interface Reply {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
+  /** The headers as received: names in their case, repeated ones repeated. */
+  readonly rawHeaders: string[];
   readonly body: string;
 }
 
@@ -14,7 +16,8 @@ export interface RequestOptions {
   readonly path?: string;
   readonly method?: string;
   readonly headers?: http.OutgoingHttpHeaders;
-  readonly body?: string | Buffer;
+  /** An array is written part by part, without a Content-Length (chunked over HTTP/1.1). */
+  readonly body?: string | Buffer | readonly string[];
   readonly ca?: string;
   readonly agent?: https.Agent | false;
 }
@@ -39,11 +42,15 @@ export function httpsRequest(port: number, options: RequestOptions): Promise<Rep
       (res) => collect(res, resolve, reject),
     );
     req.on("error", reject);
-    req.end(options.body);
+    send(req, options.body);
   });
 }
 
-export function httpRequest(port: number, options: RequestOptions): Promise<Reply> {
+/** A plain HTTP request on 127.0.0.1; `host` is the Host header (omitted: Node's own). */
+export function httpRequest(
+  port: number,
+  options: Omit<RequestOptions, "host"> & { host?: string },
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -51,21 +58,33 @@ export function httpRequest(port: number, options: RequestOptions): Promise<Repl
         port,
         path: options.path ?? "/",
         method: options.method ?? "GET",
-        headers: { host: options.host, ...options.headers },
+        headers: options.host === undefined ? options.headers : { host: options.host, ...options.headers },
         agent: false,
       },
       (res) => collect(res, resolve, reject),
     );
     req.on("error", reject);
-    req.end(options.body);
+    send(req, options.body);
   });
+}
+
+function send(req: http.ClientRequest, body: RequestOptions["body"]): void {
+  if (typeof body === "object" && !Buffer.isBuffer(body)) {
+    for (const part of body) req.write(part);
+    req.end();
+  } else req.end(body);
 }
 
 function collect(res: http.IncomingMessage, resolve: (r: Reply) => void, reject: (e: Error) => void): void {
   const chunks: Buffer[] = [];
   res.on("data", (c: Buffer) => chunks.push(c));
   res.on("end", () =>
-    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+    resolve({
+      status: res.statusCode ?? 0,
+      headers: res.headers,
+      rawHeaders: res.rawHeaders,
+      body: Buffer.concat(chunks).toString(),
+    }),
   );
   res.on("error", reject);
 }
@@ -77,7 +96,7 @@ export function h2Request(
   path: string,
   ca: string,
   options: { method?: string; headers?: http2.OutgoingHttpHeaders; body?: string } = {},
-): Promise<Reply & { alpn: string }> {
+): Promise<Omit<Reply, "rawHeaders"> & { alpn: string }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`https://127.0.0.1:${port}`, { ca, servername: host });
     session.on("error", reject);
