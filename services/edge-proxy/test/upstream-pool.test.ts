@@ -4,6 +4,7 @@
 // edge's listeners do.
 import assert from "node:assert/strict";
 import * as http from "node:http";
+import * as http2 from "node:http2";
 import * as net from "node:net";
 import { after, test } from "node:test";
 import { sleep, waitFor } from "@tako/testkit";
@@ -343,4 +344,47 @@ test("an instance's own X-Request-ID is the only one the client sees", async () 
     ),
     ["from-app"],
   );
+});
+
+test("an answer Node refuses to pass on over HTTP/2 (Content-Type twice) becomes a 502, and the edge lives on", async () => {
+  const instance = await rawInstance((head, socket) => {
+    const types = head.includes("/twice") ? "content-type: a/b\r\ncontent-type: c/d\r\n" : "";
+    // TE means nothing in a response, and HTTP/2 forbids it: dropped, not a failure.
+    socket.write(`HTTP/1.1 200 OK\r\n${types}TE: gzip\r\ncontent-length: 2\r\n\r\nok`);
+  });
+  const metrics = new EdgeMetrics();
+  const proxy = new UpstreamProxy({ metrics });
+  const pool = new UpstreamPool("127.0.0.1", instance.port, { timeoutMs: 5000 });
+  const upstream: Upstream = {
+    instanceId: "i1",
+    host: "127.0.0.1",
+    port: instance.port,
+    target: { protocol: "http:", host: "127.0.0.1", port: instance.port },
+    pool,
+  };
+  const server = http2.createServer((req, res) => {
+    res.on("close", () => proxy.clientClosed(res));
+    proxy.web(req, res, upstream, KEY, { ip: "127.0.0.1", host: "app.test", requestId: "h2-id" });
+  });
+  const port = await listen(server);
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  closers.push(() => session.destroy());
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = session.request({ ":path": path });
+      let status = 0;
+      let body = "";
+      req.on("response", (h) => {
+        status = Number(h[":status"]);
+      });
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => {
+        body += c;
+      });
+      req.on("end", () => resolve({ status, body }));
+      req.on("error", reject);
+    });
+  assert.deepEqual(await get("/twice"), { status: 502, body: "Bad Gateway" });
+  assert.deepEqual(await get("/fine"), { status: 200, body: "ok" });
+  assert.equal(metrics.snapshot().upstreamErrors[KEY], 1);
 });

@@ -65,6 +65,8 @@ const RESPONSE_NOT_FORWARDED = new Set([
   "transfer-encoding",
   "upgrade",
   "trailer",
+  "te",
+  "http2-settings",
 ]);
 
 /** Methods whose request may be sent again when a reused connection turns out closed (RFC 9110 §9.2.2). */
@@ -225,8 +227,15 @@ class Exchange implements ResponseSink {
         ? headers
         : dropListed(headers, listed);
     const res = this.#res;
-    if (this.#req.httpVersionMajor === 2 || statusText === "") res.writeHead(status, out as never);
-    else (res as ServerResponse).writeHead(status, statusText, out);
+    try {
+      if (this.#req.httpVersionMajor === 2 || statusText === "") res.writeHead(status, out as never);
+      else (res as ServerResponse).writeHead(status, statusText, out);
+    } catch {
+      // A head Node will not send on (e.g. a header HTTP/2 forbids): the instance's answer is
+      // unusable, like a malformed one. Thrown inside the parser's callback, it must stop here.
+      this.#conn?.abandon();
+      this.#giveUp();
+    }
   }
 
   body(chunk: Buffer): void {
@@ -262,12 +271,23 @@ class Exchange implements ResponseSink {
       this.start(this.#upstream.pool.connect());
       return;
     }
+    this.#giveUp();
+  }
+
+  /** The instance could not answer: a generic 502 if nothing was sent yet, else a cut response. */
+  #giveUp(): void {
+    const res = this.#res;
+    this.#conn = null;
     this.#done = true;
     this.#proxy.metrics.upstreamError(this.#deploymentKey);
     if (this.#source !== undefined && !this.#bodySent) this.#source.resume();
     // Already answered (e.g. 413 for a body past the limit) or cut: nothing more to say.
     if (res.writableEnded) return;
-    if (!res.headersSent) res.setHeader("x-request-id", this.#requestId);
+    if (!res.headersSent) {
+      // Nothing of the instance's answer goes out with the edge's (a refused head may have been stored).
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.setHeader("x-request-id", this.#requestId);
+    }
     sendPlain(res, 502, "Bad Gateway");
   }
 

@@ -142,6 +142,11 @@ export class UpstreamConnection {
     _upgrade: boolean,
     keepAlive: boolean,
   ): number => {
+    if (this.#sink === null) {
+      // A response nobody asked for (after the one that completed, in the same read).
+      this.socket.destroy();
+      return 1;
+    }
     let raw = headers;
     if (raw === undefined) {
       raw = this.#partialHeaders;
@@ -154,7 +159,7 @@ export class UpstreamConnection {
     }
     this.#keepAlive = keepAlive;
     if (keepAlive) this.expiresAt = keepAliveDeadline(raw);
-    this.#sink?.head(status, statusText, raw);
+    this.#sink.head(status, statusText, raw);
     // 1: the response to a HEAD request has no body, whatever its Content-Length says.
     return this.#skipBody ? 1 : 0;
   };
