@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { INSTALLED_DAEMONS } from "@tako/daemon";
 import {
-  freePort,
   makeTempRoot,
   processesMentioning,
   runTako,
   socketsIn,
+  startTakoServer,
   type TempRoot,
 } from "@tako/testkit";
 
@@ -21,20 +21,9 @@ after(async () => {
 });
 
 test("start --detach, status --json, reload, stop: every daemon healthy with its PID, nothing left after stop", async () => {
-  const [http, https] = [String(await freePort()), String(await freePort())];
-  const start = await runTako([
-    "server",
-    "start",
-    "--root",
-    temp.root,
-    "--http-port",
-    http,
-    "--https-port",
-    https,
-    "--detach",
-    "--ci",
-  ]);
+  const start = await startTakoServer(temp.root);
   assert.equal(start.code, 0, start.stderr);
+  const { http, https } = start;
   assert.match(start.stderr, /Local host running under/);
 
   const status = await runTako(["server", "status", "--root", temp.root, "--json"]);
@@ -63,18 +52,7 @@ test("start --detach, status --json, reload, stop: every daemon healthy with its
   const reloaded = JSON.parse(reload.stdout);
   assert.notEqual(reloaded.newPid, reloaded.oldPid);
 
-  const again = await runTako([
-    "server",
-    "start",
-    "--root",
-    temp.root,
-    "--http-port",
-    http,
-    "--https-port",
-    https,
-    "--detach",
-    "--ci",
-  ]);
+  const again = await startTakoServer(temp.root, { http, https });
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already runs under/);
 

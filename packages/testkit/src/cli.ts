@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./processes.js";
 
 /** Absolute path of the repository's `tako` executable (cli/bin/tako.js). */
 export const TAKO_BIN = fileURLToPath(new URL("../../../../cli/bin/tako.js", import.meta.url));
@@ -35,4 +36,29 @@ export function runTako(
     // What a user pipes in (e.g. a secret's value); otherwise stdin is closed at once.
     child.stdin?.end(options.input ?? "");
   });
+}
+
+/**
+ * `tako server start --root <root> --detach --ci` through the real CLI, on the given ports (by
+ * default two free ones), as the README tells users to; the caller stops it.
+ */
+export async function startTakoServer(
+  root: string,
+  ports?: { readonly http: string; readonly https: string },
+): Promise<CliResult & { readonly http: string; readonly https: string }> {
+  const http = ports?.http ?? String(await freePort());
+  const https = ports?.https ?? String(await freePort());
+  const result = await runTako([
+    "server",
+    "start",
+    "--root",
+    root,
+    "--http-port",
+    http,
+    "--https-port",
+    https,
+    "--detach",
+    "--ci",
+  ]);
+  return { ...result, http, https };
 }

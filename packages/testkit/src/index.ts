@@ -1,4 +1,4 @@
-export { type CliResult, REPO_ROOT, runTako, TAKO_BIN } from "./cli.js";
+export { type CliResult, REPO_ROOT, runTako, startTakoServer, TAKO_BIN } from "./cli.js";
 export { type DnsServer, type DnsServerOptions, startDnsServer } from "./dns-server.js";
 export { type StartTestHostOptions, startTestHost, type TestHost } from "./local-host.js";
 export { type Pebble, type PebbleOptions, startPebble } from "./pebble.js";

@@ -6,11 +6,11 @@ import { after, before, test } from "node:test";
 import { hostPaths } from "@tako/daemon";
 import { InstanceState } from "@tako/proto";
 import {
-  freePort,
   makeTempRoot,
   processesMentioning,
   runTako,
   socketsIn,
+  startTakoServer,
   type TempRoot,
 } from "@tako/testkit";
 import { collect, connect, releaseSpec } from "./helpers/supervisor.js";
@@ -25,19 +25,7 @@ after(async () => {
 });
 
 test("tako server stop ends every app process with the daemons", async () => {
-  const [http, https] = [String(await freePort()), String(await freePort())];
-  const start = await runTako([
-    "server",
-    "start",
-    "--root",
-    temp.root,
-    "--http-port",
-    http,
-    "--https-port",
-    https,
-    "--detach",
-    "--ci",
-  ]);
+  const start = await startTakoServer(temp.root);
   assert.equal(start.code, 0, start.stderr);
   const paths = hostPaths(temp.root);
   const { client, channel } = connect(join(paths.runDir, "supervisor.sock"));
