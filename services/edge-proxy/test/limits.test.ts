@@ -103,29 +103,32 @@ describe("limits", () => {
     assert.equal((await h2Request(edge.httpsPort, "lim.test", "/after", edge.ca.certPem)).status, 200);
   });
 
-  test("a chunked body that grows past the limit gets 413", async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const r = https.request(
-        {
-          host: "127.0.0.1",
-          port: edge.httpsPort,
-          servername: "lim.test",
-          path: "/stream",
-          method: "POST",
-          headers: { host: "lim.test", "transfer-encoding": "chunked" },
-          ca: edge.ca.certPem,
-          agent: false,
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      r.on("error", reject);
-      const timer = setInterval(() => r.write("y".repeat(512)), 10);
-      r.on("close", () => clearInterval(timer));
-    });
+  test("a chunked body that grows past the limit gets 413 (with the request id, as every answer)", async () => {
+    const { status, requestId } = await new Promise<{ status: number; requestId: unknown }>(
+      (resolve, reject) => {
+        const r = https.request(
+          {
+            host: "127.0.0.1",
+            port: edge.httpsPort,
+            servername: "lim.test",
+            path: "/stream",
+            method: "POST",
+            headers: { host: "lim.test", "transfer-encoding": "chunked" },
+            ca: edge.ca.certPem,
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, requestId: res.headers["x-request-id"] });
+          },
+        );
+        r.on("error", reject);
+        const timer = setInterval(() => r.write("y".repeat(512)), 10);
+        r.on("close", () => clearInterval(timer));
+      },
+    );
     assert.equal(status, 413);
+    assert.match(String(requestId), /^[A-Za-z0-9_-]{16}$/);
     const small = await req("lim.test", "/stream", {
       method: "POST",
       body: "z".repeat(600),

@@ -83,7 +83,7 @@ export class EdgeHandler {
     });
     const body =
       length === undefined && req.method !== "GET" && req.method !== "HEAD"
-        ? this.#limitStreamedBody(req, res)
+        ? this.#limitStreamedBody(req, res, requestId)
         : undefined;
 
     // X-Forwarded-*, X-Request-ID: written by the proxy in place of any the client sent (as are
@@ -193,11 +193,12 @@ export class EdgeHandler {
   }
 
   /** A body without Content-Length (chunked, or HTTP/2) is counted and cut past the limit. */
-  #limitStreamedBody(req: EdgeRequest, res: EdgeResponse): Readable {
+  #limitStreamedBody(req: EdgeRequest, res: EdgeResponse, requestId: string): Readable {
     const limit = new BodyLimit(this.#deps.maxBodyBytes, () => {
       this.#deps.proxy.abort(req);
       req.unpipe(limit);
       req.resume(); // the rest of the body is read and dropped
+      if (!res.headersSent) res.setHeader("x-request-id", requestId);
       sendPlain(res, 413, "Payload Too Large", { connection: "close" });
     });
     req.pipe(limit);
