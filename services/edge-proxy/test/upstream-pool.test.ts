@@ -230,6 +230,8 @@ test("request headers: hop-by-hop and framing are the edge's own; bodies go by l
       "x-forwarded-for": "6.6.6.6",
       "x-tako-internal-token": "forged",
       forwarded: "for=6.6.6.6",
+      connection: "keep-alive, X-Hop",
+      "x-hop": "for the edge only",
     },
     body: "by length",
   });
@@ -246,6 +248,11 @@ test("request headers: hop-by-hop and framing are the edge's own; bodies go by l
   assert.equal(byLength?.headers["x-request-id"], "edge-id");
   assert.equal(byLength?.headers["x-tako-internal-token"], undefined);
   assert.equal(byLength?.headers.forwarded, undefined);
+  assert.equal(
+    byLength?.headers["x-hop"],
+    undefined,
+    "a header the client's Connection lists stays at the edge",
+  );
   assert.equal(chunked?.body, "chunked");
   assert.equal(chunked?.headers["transfer-encoding"], "chunked");
   assert.equal(empty?.headers["content-length"], "0", "a POST without a body still says so");

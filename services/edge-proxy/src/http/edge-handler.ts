@@ -87,9 +87,9 @@ export class EdgeHandler {
         : undefined;
 
     // X-Forwarded-*, X-Request-ID: written by the proxy in place of any the client sent (as are
-    // X-Tako-Internal-Token and Forwarded, dropped); the request's headers are left as parsed.
+    // X-Tako-Internal-Token, Forwarded and hop-by-hop headers, dropped); the request's headers
+    // are left as parsed.
     const forwarded: Forwarded = { ip, host, requestId };
-    if (req.headers.connection !== undefined) dropHopByHop(req.headers);
 
     if ((req.method === "GET" || req.method === "HEAD") && deployment.publicFiles && looksLikeAsset(path)) {
       const found = this.#lookupStatic(route, path);
@@ -212,22 +212,6 @@ export class EdgeHandler {
       this.#deps.metrics.request(key, res.statusCode, (performance.now() - startedAt) / 1000),
     );
   }
-}
-
-/**
- * Hop-by-hop headers concern the client's connection only; the upstream connection is the
- * edge's own keep-alive connection (a client's `Connection: close` must not close it).
- */
-function dropHopByHop(headers: EdgeRequest["headers"]): void {
-  const listed = String(headers.connection);
-  for (const name of listed.split(",")) {
-    const h = name.trim().toLowerCase();
-    if (h !== "" && h !== "x-request-id" && h !== "host") delete headers[h];
-  }
-  delete headers.connection;
-  delete headers["keep-alive"];
-  delete headers["proxy-connection"];
-  delete headers.upgrade;
 }
 
 function statusOf(result: WaitResult | { kind: "unavailable" }): number {

@@ -27,8 +27,8 @@ const kDeployment = Symbol("tako.deployment");
 type Tagged = { [kExchange]?: Exchange; [kDeployment]?: string };
 
 /**
- * Request headers never copied upstream: hop-by-hop ones (RFC 9110 §7.6.1; those a client's
- * Connection header lists are dropped by the handler), the framing the edge sets itself for the
+ * Request headers never copied upstream: hop-by-hop ones (RFC 9110 §7.6.1; also those a
+ * client's Connection header lists, see requestHead), the framing the edge sets itself for the
  * body it sends, Expect (the edge's server already answered 100-continue), HTTP/2's
  * connection-level ones, the ones the edge writes itself (a client's would be believed by the
  * app), and the internal token no client may send. Pseudo-headers (":path"…) are skipped by their colon.
@@ -221,11 +221,8 @@ class Exchange implements ResponseSink {
     // The request id, unless the instance answers with its own or the edge already set it (a
     // request that looked like a static file and went to the app after all).
     if (!hasRequestId && !this.#res.hasHeader("x-request-id")) headers.push("x-request-id", this.#requestId);
-    // Usually just "keep-alive" (or "close"): names nothing else to drop.
-    const out =
-      listed === undefined || /^\s*(?:keep-alive|close)\s*$/i.test(listed)
-        ? headers
-        : dropListed(headers, listed);
+    const names = listed === undefined ? undefined : listedNames(listed);
+    const out = names === undefined ? headers : withoutNames(headers, names);
     const res = this.#res;
     try {
       if (this.#req.httpVersionMajor === 2 || statusText === "") res.writeHead(status, out as never);
@@ -336,8 +333,11 @@ function requestHead(req: EdgeRequest, edgeLines: string): string {
     const authority = headers[":authority"];
     if (typeof authority === "string") head += `host: ${authority}\r\n`;
   }
+  // Headers the client's Connection header lists concern its connection only, not the edge's.
+  const connection = headers.connection;
+  const listed = typeof connection === "string" ? listedNames(connection) : undefined;
   for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* ":" */ || REQUEST_NOT_FORWARDED.has(name)) continue;
+    if (name.charCodeAt(0) === 58 /* ":" */ || REQUEST_NOT_FORWARDED.has(name) || listed?.has(name)) continue;
     const value = headers[name];
     if (typeof value === "string") head += `${name}: ${value}\r\n`;
     else if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
@@ -346,9 +346,23 @@ function requestHead(req: EdgeRequest, edgeLines: string): string {
   return `${head}connection: keep-alive\r\n${edgeLines}\r\n`;
 }
 
-/** Drops the headers an instance's Connection header names (they were for the edge only). */
-function dropListed(headers: string[], listed: string): string[] {
-  const names = new Set(listed.split(",").map((n) => n.trim().toLowerCase()));
+/**
+ * The headers a Connection header names as hop-by-hop (RFC 9110 §7.6.1), lowercased; undefined
+ * for the usual bare "keep-alive" or "close", which name none. Host is never one: the instance
+ * needs it whatever a client says.
+ */
+function listedNames(connection: string): Set<string> | undefined {
+  if (/^\s*(?:keep-alive|close)\s*$/i.test(connection)) return undefined;
+  const names = new Set<string>();
+  for (const part of connection.split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name !== "" && name !== "host") names.add(name);
+  }
+  return names;
+}
+
+/** A flat header list without the named headers. */
+function withoutNames(headers: string[], names: Set<string>): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;

@@ -97,11 +97,6 @@ export class UpstreamConnection {
     socket.on("close", this.#onClose);
   }
 
-  /** Whether this connection already served a request (a reused keep-alive connection). */
-  get reused(): boolean {
-    return this.#served > 0;
-  }
-
   /** Sends a request head (its body, if any, is the caller's to write on `socket`). */
   send(head: string, sink: ResponseSink, skipBody: boolean): void {
     this.#sink = sink;
