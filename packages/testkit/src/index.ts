@@ -2,7 +2,14 @@ export { type CliResult, REPO_ROOT, runTako, startTakoServer, TAKO_BIN } from ".
 export { type DnsServer, type DnsServerOptions, startDnsServer } from "./dns-server.js";
 export { type StartTestHostOptions, startTestHost, type TestHost } from "./local-host.js";
 export { type Pebble, type PebbleOptions, startPebble } from "./pebble.js";
-export { freePort, isAlive, type ProcessInfo, processesMentioning, socketsIn } from "./processes.js";
+export {
+  establishedConnections,
+  freePort,
+  isAlive,
+  type ProcessInfo,
+  processesMentioning,
+  socketsIn,
+} from "./processes.js";
 export { type ServiceProcess, type StartServiceOptions, startServiceProcess } from "./service-process.js";
 export { type StartTestSshdOptions, startTestSshd, type TestSshd } from "./sshd.js";
 export { makeTempRoot, type TempRoot } from "./temp-root.js";

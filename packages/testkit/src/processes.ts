@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { createServer } from "node:net";
 import { probeSocket } from "@tako/rpc";
 
@@ -24,6 +24,27 @@ export async function processesMentioning(needle: string): Promise<ProcessInfo[]
     }
   }
   return out;
+}
+
+/**
+ * How many established IPv4 TCP connections with local port `port` the process `pid` holds
+ * (the server side of connections to a port it accepts on), from /proc.
+ */
+export async function establishedConnections(pid: number, port: number): Promise<number> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const line of (await readFile("/proc/net/tcp", "utf8")).split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // sl local_address rem_address st ... inode (the 10th field); 01 = ESTABLISHED
+    if (f.length > 9 && f[1]?.endsWith(`:${hexPort}`) && f[3] === "01") inodes.add(f[9] as string);
+  }
+  let n = 0;
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode && inodes.has(inode)) n++;
+  }
+  return n;
 }
 
 /** Socket files (and socket symlinks) left in a directory, with whether anything listens. */

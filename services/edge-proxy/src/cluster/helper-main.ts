@@ -1,6 +1,6 @@
-// Entry of an edge helper process: serves the client connections the primary hands over, with a
-// replica of the primary's state. Started by HelperPool only.
-import type { Socket } from "node:net";
+// Entry of an edge helper process: accepts and serves client connections on the public sockets
+// (handles from the primary), with a replica of the primary's state. Started by HelperPool only.
+import type { Server } from "node:net";
 import { createLogger, hostPaths, SOCKET_NAMES } from "@tako/daemon";
 import { SupervisorService } from "@tako/proto";
 import { createRpcChannel, createRpcClient, stableSocketPath } from "@tako/rpc";
@@ -28,9 +28,13 @@ process.on("message", (msg: unknown, handle: unknown) => {
   if (!isToHelper(msg)) return;
   const m = msg as ToHelper;
   switch (m.type) {
-    case "edge:conn":
-      if (runtime && handle) runtime.listeners.adopt(handle as Socket, m.listener);
-      else (handle as Socket | undefined)?.destroy();
+    case "edge:accept":
+      if (runtime && handle && !draining)
+        void runtime.listeners.accept(m.listener, [handle as object]).catch((err: unknown) => {
+          log.error("edge helper cannot accept on a public socket", { error: err });
+          process.exit(1);
+        });
+      else (handle as Server | undefined)?.close();
       break;
     case "edge:init":
       void init(m).catch((err: unknown) => {

@@ -1,5 +1,4 @@
 import { type ChildProcess, fork } from "node:child_process";
-import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@tako/daemon";
 import type { EdgeConfig } from "../config.js";
@@ -28,6 +27,8 @@ export interface HelperPoolOptions {
   readonly processes: number;
   readonly ticketKeys: Buffer;
   readonly log: Logger;
+  /** Handles of the public sockets (from the master), sent to every helper to accept on. */
+  readonly handles: { readonly https: readonly object[]; readonly http: readonly object[] };
   /** The complete state a new helper starts from (routes, endpoints, certificates, challenges). */
   readonly initial: () => Omit<
     Extract<ToHelper, { type: "edge:init" }>,
@@ -36,11 +37,10 @@ export interface HelperPoolOptions {
 }
 
 /**
- * The helper processes of one edge generation: each serves the client connections the primary
- * accepts and hands over (`handOver`), with a replica of the primary's state kept current by
- * `broadcast`. A helper that crashes is
- * replaced; the pool drains with the primary and ends with it (a helper whose primary is gone
- * drains and exits on its own).
+ * The helper processes of one edge generation: each accepts on the public sockets itself (the
+ * primary sends it handles of them once it is ready) and serves with a replica of the primary's
+ * state kept current by `broadcast`. A helper that crashes is replaced; the pool drains with the
+ * primary and ends with it (a helper whose primary is gone drains and exits on its own).
  */
 export class HelperPool {
   readonly #options: HelperPoolOptions;
@@ -60,32 +60,6 @@ export class HelperPool {
   /** Starts every helper; resolves once all of them listen. */
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.#options.count }, () => this.#spawn()));
-  }
-
-  /** Helpers that serve now (indexes for `handOver`). */
-  get serving(): number {
-    let n = 0;
-    for (const h of this.#helpers) if (h.state === "serving") n++;
-    return n;
-  }
-
-  /**
-   * Sends a just-accepted connection to the `index`-th serving helper; false when there is no
-   * such helper (the caller serves the connection itself).
-   */
-  handOver(index: number, socket: Socket, listener: "https" | "http"): boolean {
-    let i = 0;
-    for (const h of this.#helpers) {
-      if (h.state !== "serving") continue;
-      if (i++ !== index) continue;
-      if (!h.child.connected) return false;
-      const message: ToHelper = { type: "edge:conn", listener };
-      h.child.send(message, socket, (err) => {
-        if (err) socket.destroy();
-      });
-      return true;
-    }
-    return false;
   }
 
   broadcast(message: ToHelper): void {
@@ -166,6 +140,7 @@ export class HelperPool {
         if (msg.type === "edge:ready") {
           clearTimeout(timer);
           helper.state = "serving";
+          this.#shareHandles(helper);
           resolve();
         }
       });
@@ -178,6 +153,17 @@ export class HelperPool {
         ...this.#options.initial(),
       });
     });
+  }
+
+  /** Sends the helper its own handles of the public sockets (Node sends one handle at a time). */
+  #shareHandles(helper: Helper): void {
+    for (const listener of ["https", "http"] as const) {
+      for (const handle of this.#options.handles[listener]) {
+        if (!helper.child.connected) return;
+        const message: ToHelper = { type: "edge:accept", listener };
+        helper.child.send(message, handle as Parameters<ChildProcess["send"]>[1], () => undefined);
+      }
+    }
   }
 
   #onMessage(_helper: Helper, msg: FromHelper): void {

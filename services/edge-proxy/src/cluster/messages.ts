@@ -10,8 +10,8 @@ import type { EndpointUpdate } from "../upstream/endpoint-state.js";
 // state, so their hot path only reads memory too.
 
 export type ToHelper =
-  /** A client connection accepted by the primary travels with this, for the helper to serve. */
-  | { readonly type: "edge:conn"; readonly listener: "https" | "http" }
+  /** A handle of a public socket travels with this, for the helper to accept on. */
+  | { readonly type: "edge:accept"; readonly listener: "https" | "http" }
   | {
       readonly type: "edge:init";
       readonly config: EdgeConfig;

@@ -45,7 +45,7 @@ export class EdgeListeners {
   readonly https: http2.Http2SecureServer;
   readonly http: http.Server;
   readonly tracker: ConnectionTracker;
-  /** Servers that accept on the public sockets when this process spreads connections itself. */
+  /** Servers that accept on the public sockets (several handles of each), see `accept`. */
   #acceptors: net.Server[] = [];
 
   constructor(options: EdgeListenersOptions) {
@@ -103,6 +103,10 @@ export class EdgeListeners {
     });
     for (const server of [this.https, this.http] as net.Server[]) {
       server.on("clientError", (_err: Error, socket: net.Socket) => socket.destroy());
+      // These servers never listen themselves (connections come through `accept`), and Node
+      // starts its periodic HTTP/1.1 header and request timeout checks on 'listening': without
+      // this, slow clients would never be cut.
+      server.emit("listening");
     }
   }
 
@@ -112,31 +116,31 @@ export class EdgeListeners {
     this.https.setSecureContext({ cert, key, ticketKeys, sessionIdContext: SESSION_ID_CONTEXT });
   }
 
-  /** Listens on the master-owned handles (see DaemonContext.listenTcp). */
-  async listen(httpsHandle: object, httpHandle: object): Promise<void> {
-    await Promise.all([listenOn(this.https, httpsHandle), listenOn(this.http, httpHandle)]);
-  }
-
   /**
-   * Accepts on the master-owned handles and gives each new connection to `dispatch`, which
-   * serves it here (`adopt`) or hands it to a helper process. Left to the kernel, connections
-   * spread unevenly over the processes accepting on one socket; the primary spreads them itself.
+   * Accepts on handles of a master-owned public socket and serves what arrives. Every edge
+   * process of a generation accepts on the same sockets itself: handing connections from one
+   * process to another over IPC goes one connection per round trip (Node waits for the
+   * receiver's acknowledgement of each handle), and under load that round trip is two busy
+   * event-loop turns, so a burst of new connections waited seconds to be read.
+   *
+   * Each socket comes as several handles (descriptors of the same socket, see ACCEPT_HANDLES in
+   * edge-proxy.ts): libuv accepts one connection per handle per event-loop turn (libuv#3696),
+   * and a turn of a busy edge lasts milliseconds.
    */
-  async accept(
-    httpsHandle: object,
-    httpHandle: object,
-    dispatch: (socket: net.Socket, listener: Listener) => void,
-  ): Promise<void> {
-    const acceptor = (listener: Listener) =>
-      // Paused: the connection's bytes stay in the kernel until whoever serves it reads them.
-      net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => dispatch(socket, listener));
-    this.#acceptors = [acceptor("https"), acceptor("http")];
-    const [https, http] = this.#acceptors as [net.Server, net.Server];
-    await Promise.all([listenOn(https, httpsHandle), listenOn(http, httpHandle)]);
+  async accept(listener: Listener, handles: readonly object[]): Promise<void> {
+    await Promise.all(
+      handles.map((handle) => {
+        // Paused until the HTTPS or HTTP server has taken the connection (adopt resumes it).
+        const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) =>
+          this.#adopt(socket, listener),
+        );
+        this.#acceptors.push(server);
+        return listenOn(server, handle);
+      }),
+    );
   }
 
-  /** Serves a connection accepted by this process or handed over by the primary. */
-  adopt(socket: net.Socket, listener: Listener): void {
+  #adopt(socket: net.Socket, listener: Listener): void {
     (listener === "https" ? this.https : this.http).emit("connection", socket);
     socket.resume();
   }
