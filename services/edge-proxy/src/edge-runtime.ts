@@ -79,6 +79,7 @@ export class EdgeRuntime {
     this.listeners = new EdgeListeners({
       metrics: this.metrics,
       handleHttps: handler.handle,
+      directHttps: handler.direct,
       upgradeHttps: handler.upgrade,
       handleHttp: createRedirectHandler({
         challenges: this.challenges,

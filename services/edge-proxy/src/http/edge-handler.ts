@@ -2,12 +2,13 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import type { ColdStarter, WaitResult } from "../coldstart/cold-starter.js";
 import type { EdgeMetrics } from "../metrics/edge-metrics.js";
-import type { Forwarded, UpstreamProxy } from "../proxy/upstream-proxy.js";
+import type { Forwarded, ProxyResponse, UpstreamProxy } from "../proxy/upstream-proxy.js";
 import { stripRoutePrefix } from "../routing/route-pattern.js";
 import type { Route, RouteTable } from "../routing/route-table.js";
+import type { FrontRequest, FrontResponse } from "../server/http1-front.js";
 import { looksLikeAsset, normalizeStaticPath, type PublicFile } from "../static/public-files.js";
 import { type EdgeRequest, type EdgeResponse, sendPublicFile } from "../static/static-response.js";
-import { type Deployment, nextUpstream } from "../upstream/deployment.js";
+import { type Deployment, nextUpstream, type Upstream } from "../upstream/deployment.js";
 import { BodyLimit } from "./body-limit.js";
 import type { ClientLimiter } from "./client-limiter.js";
 import { sendPlain } from "./plain-response.js";
@@ -43,7 +44,6 @@ export class EdgeHandler {
 
   readonly handle = (req: EdgeRequest, res: EdgeResponse): void => {
     const startedAt = performance.now();
-    const { metrics } = this.#deps;
     // Echoed in every answer: set here on the edge's own answers; on an instance's, appended by
     // the proxy (one header list for Node to write instead of a merge into set headers).
     const requestId = requestIdFor(req.headers["x-request-id"]);
@@ -74,13 +74,7 @@ export class EdgeHandler {
       sendPlain(res, 429, "Too Many Requests", { "retry-after": "1" });
       return;
     }
-    // The request's one close listener (`on`, not `once`: a response emits close once, and this
-    // saves a wrapper per request); it also tells the proxy, whose answer may still be coming.
-    res.on("close", () => {
-      this.#deps.limiter.release(ip);
-      this.#deps.proxy.clientClosed(res);
-      metrics.request(deployment.key, res.statusCode, (performance.now() - startedAt) / 1000);
-    });
+    this.#account(res, ip, deployment.key, startedAt);
     const body =
       length === undefined && req.method !== "GET" && req.method !== "HEAD"
         ? this.#limitStreamedBody(req, res, requestId)
@@ -109,6 +103,35 @@ export class EdgeHandler {
       }
     }
     this.#toApp(req, res, deployment, forwarded, body);
+  };
+
+  /**
+   * The HTTP/1.1 front's request (bodyless): when it goes straight to a healthy instance (routed,
+   * not a static file, under the per-IP cap), it is sent as `handle` would, and true returned.
+   * Anything else — an error answer, a static file, a cold start — returns false having changed
+   * nothing; the front then hands the connection to Node's server, where `handle` answers.
+   */
+  readonly direct = (req: FrontRequest, res: FrontResponse): boolean => {
+    const startedAt = performance.now();
+    const host = hostOf(req);
+    if (host === undefined) return false;
+    const path = pathOf(req.url);
+    const route = this.#deps.routes().match(host, path);
+    if (!route) return false;
+    const deployment = route.target;
+    if (deployment.upstreams.length === 0) return false;
+    if (deployment.publicFiles && (req.method === "GET" || req.method === "HEAD") && looksLikeAsset(path))
+      return false;
+    const ip = req.socket.remoteAddress ?? "";
+    if (!this.#deps.limiter.acquire(ip)) return false;
+    this.#account(res, ip, deployment.key, startedAt);
+    const requestId = requestIdFor(req.headers["x-request-id"]);
+    this.#deps.proxy.web(req, res, nextUpstream(deployment) as Upstream, deployment.key, {
+      ip,
+      host,
+      requestId,
+    });
+    return true;
   };
 
   /** A WebSocket upgrade (HTTP/1.1 only): routed like a request, then piped to an instance. */
@@ -190,6 +213,19 @@ export class EdgeHandler {
     const stripped = stripRoutePrefix(route.pattern.path, normalized.path);
     const viaPrefix = stripped === undefined ? undefined : files.get(stripped);
     return viaPrefix ? { kind: "file", file: viaPrefix } : { kind: "none" };
+  }
+
+  /**
+   * The request's one close listener (`on`, not `once`: a response emits close once, and this
+   * saves a wrapper per request): frees its place under the per-IP cap, tells the proxy (whose
+   * answer may still be coming), counts it.
+   */
+  #account(res: ProxyResponse, ip: string, key: string, startedAt: number): void {
+    res.on("close", () => {
+      this.#deps.limiter.release(ip);
+      this.#deps.proxy.clientClosed(res);
+      this.#deps.metrics.request(key, res.statusCode, (performance.now() - startedAt) / 1000);
+    });
   }
 
   /** A body without Content-Length (chunked, or HTTP/2) is counted and cut past the limit. */

@@ -1,18 +1,25 @@
-import type { EdgeResponse } from "../static/static-response.js";
+/** What an answer needs of a response: Node's (HTTP/1.1, HTTP/2) or the HTTP/1.1 front's. */
+export interface PlainResponse {
+  readonly headersSent: boolean;
+  statusCode: number;
+  setHeader(name: string, value: string | number): unknown;
+  end(body: string): unknown;
+  destroy(): unknown;
+}
 
 /**
  * Answers with a short text/plain body. Error bodies are generic (they never reveal upstream
  * details) and are not cached.
  */
 export function sendPlain(
-  res: EdgeResponse,
+  res: PlainResponse,
   status: number,
   body: string,
   headers?: Readonly<Record<string, string>>,
 ): void {
   if (res.headersSent) {
     // Too late for a status: the response already started, so the only signal left is to cut it.
-    (res as { destroy(): void }).destroy();
+    res.destroy();
     return;
   }
   res.statusCode = status;

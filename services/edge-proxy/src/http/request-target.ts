@@ -1,12 +1,12 @@
-import type { EdgeRequest } from "../static/static-response.js";
-
 /**
  * The host a request is for: the HTTP/2 :authority, else Host; lowercase, without port or
  * trailing dot. Undefined when missing or not a plausible host name (answered 400).
  */
-export function hostOf(req: EdgeRequest): string | undefined {
-  const raw = (req.headers[":authority"] as string | undefined) ?? req.headers.host;
-  if (!raw || raw.length > 260) return undefined;
+export function hostOf(req: {
+  readonly headers: { readonly [name: string]: string | string[] | undefined };
+}): string | undefined {
+  const raw = req.headers[":authority"] ?? req.headers.host;
+  if (typeof raw !== "string" || raw.length === 0 || raw.length > 260) return undefined;
   let end = raw.length;
   if (raw.charCodeAt(0) === 91 /* [ */) {
     const close = raw.indexOf("]");

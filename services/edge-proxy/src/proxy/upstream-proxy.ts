@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import { createProxyServer, type ProxyServer } from "http-proxy-3";
 import { sendPlain } from "../http/plain-response.js";
 import type { EdgeMetrics } from "../metrics/edge-metrics.js";
+import type { FrontRequest, FrontResponse } from "../server/http1-front.js";
 import type { EdgeRequest, EdgeResponse } from "../static/static-response.js";
 import type { Upstream } from "../upstream/deployment.js";
 import type { ResponseSink, UpstreamConnection } from "../upstream/upstream-pool.js";
@@ -19,6 +20,10 @@ export interface Forwarded {
   readonly host: string;
   readonly requestId: string;
 }
+
+/** A request the proxy sends on: parsed by Node's servers (HTTP/1.1, HTTP/2) or by the HTTP/1.1 front. */
+export type ProxyRequest = EdgeRequest | FrontRequest;
+export type ProxyResponse = EdgeResponse | FrontResponse;
 
 /** The exchange of a request: on its response, and on a request whose body is counted (to abort it). */
 const kExchange = Symbol("tako.exchange");
@@ -74,9 +79,10 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 /** Methods whose empty body is still announced (as Node's client does), so apps need not guess. */
 const BODYLESS_BY_DEFAULT = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
 
-function hasNoBody(req: EdgeRequest): boolean {
+function hasNoBody(req: ProxyRequest): boolean {
   if (req.httpVersionMajor === 2) return (req as Http2ServerRequest).stream.endAfterHeaders;
-  return req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
+  const length = req.headers["content-length"];
+  return (length === undefined || length === "0") && req.headers["transfer-encoding"] === undefined;
 }
 
 /**
@@ -106,8 +112,8 @@ export class UpstreamProxy {
 
   /** `body` replaces the request as the body source (a BodyLimit the request is piped into). */
   web(
-    req: EdgeRequest,
-    res: EdgeResponse,
+    req: ProxyRequest,
+    res: ProxyResponse,
     upstream: Upstream,
     deploymentKey: string,
     forwarded: Forwarded,
@@ -123,7 +129,7 @@ export class UpstreamProxy {
    * The client's response closed (the handler's one close listener per request calls this): an
    * answer still coming from the instance is abandoned, and its connection with it.
    */
-  clientClosed(res: EdgeResponse): void {
+  clientClosed(res: ProxyResponse): void {
     (res as Tagged)[kExchange]?.clientClosed();
   }
 
@@ -142,8 +148,8 @@ export class UpstreamProxy {
 /** One request on its way to an instance and its response on the way back. */
 class Exchange implements ResponseSink {
   readonly #proxy: UpstreamProxy;
-  readonly #req: EdgeRequest;
-  readonly #res: EdgeResponse;
+  readonly #req: ProxyRequest;
+  readonly #res: ProxyResponse;
   readonly #upstream: Upstream;
   readonly #deploymentKey: string;
   readonly #requestId: string;
@@ -158,8 +164,8 @@ class Exchange implements ResponseSink {
 
   constructor(
     proxy: UpstreamProxy,
-    req: EdgeRequest,
-    res: EdgeResponse,
+    req: ProxyRequest,
+    res: ProxyResponse,
     upstream: Upstream,
     deploymentKey: string,
     forwarded: Forwarded,
@@ -171,7 +177,8 @@ class Exchange implements ResponseSink {
     this.#res = res;
     this.#upstream = upstream;
     this.#deploymentKey = deploymentKey;
-    this.#source = body ?? (hasNoBody(req) ? undefined : req);
+    // A front request never has a body (the front hands those to Node's server).
+    this.#source = body ?? (hasNoBody(req) ? undefined : (req as EdgeRequest));
     const length = body === undefined ? req.headers["content-length"] : undefined;
     let framing: string;
     if (this.#source === undefined) {
@@ -225,7 +232,9 @@ class Exchange implements ResponseSink {
     const out = names === undefined ? headers : withoutNames(headers, names);
     const res = this.#res;
     try {
-      if (this.#req.httpVersionMajor === 2 || statusText === "") res.writeHead(status, out as never);
+      // (The front's response takes both of Node's forms.)
+      if (this.#req.httpVersionMajor === 2 || statusText === "")
+        (res as Http2ServerResponse).writeHead(status, out as never);
       else (res as ServerResponse).writeHead(status, statusText, out);
     } catch {
       // A head Node will not send on (e.g. a header HTTP/2 forbids): the instance's answer is
@@ -247,7 +256,7 @@ class Exchange implements ResponseSink {
   end(): boolean {
     this.#done = true;
     this.#conn = null;
-    this.#res.end();
+    (this.#res as ServerResponse).end();
     if (this.#source !== undefined && !this.#bodySent) this.#source.resume(); // the rest is dropped
     return this.#source === undefined || this.#bodySent;
   }
@@ -322,12 +331,70 @@ class Exchange implements ResponseSink {
   }
 }
 
+const EDGE_READS = new Set([
+  "host",
+  "x-request-id",
+  "connection",
+  "content-length",
+  "transfer-encoding",
+  "expect",
+  "upgrade",
+]);
+
+/** The headers the edge itself reads of a front request (the rest are only forwarded). */
+export interface FrontHeaders {
+  [name: string]: string | undefined;
+  host: string | undefined;
+  "x-request-id": string | undefined;
+  connection: string | undefined;
+  "content-length": string | undefined;
+  "transfer-encoding": string | undefined;
+  expect: string | undefined;
+  upgrade: string | undefined;
+}
+
+/**
+ * A raw header list (an HTTP/1.1 front request) read in one pass: the headers the edge reads,
+ * and the lines the instance gets (requestHead's rule; names as the client wrote them, a
+ * repeated field sent as it came). Undefined for a head the front leaves to Node's server: one
+ * of the edge's headers repeated, or a Connection header that names headers to drop.
+ */
+export function readFrontHeaders(
+  raw: readonly string[],
+): { headers: FrontHeaders; lines: string } | undefined {
+  const headers: FrontHeaders = {
+    host: undefined,
+    "x-request-id": undefined,
+    connection: undefined,
+    "content-length": undefined,
+    "transfer-encoding": undefined,
+    expect: undefined,
+    upgrade: undefined,
+  };
+  let lines = "";
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (EDGE_READS.has(lower)) {
+      if (headers[lower] !== undefined) return undefined;
+      headers[lower] = value;
+    }
+    if (!REQUEST_NOT_FORWARDED.has(lower)) lines += `${name}: ${value}\r\n`;
+  }
+  const connection = headers.connection;
+  if (connection !== undefined && listedNames(connection) !== undefined) return undefined;
+  return { headers, lines };
+}
+
 /**
  * The request line and headers sent to the instance (HTTP/1.1, whatever the client spoke);
  * `edgeLines`: the edge's own header lines (forwarded headers, request id, body framing).
  */
-function requestHead(req: EdgeRequest, edgeLines: string): string {
+function requestHead(req: ProxyRequest, edgeLines: string): string {
   let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  const lines = (req as { headerLines?: string }).headerLines;
+  if (lines !== undefined) return `${head}${lines}connection: keep-alive\r\n${edgeLines}\r\n`;
   const headers = req.headers;
   if (headers.host === undefined && req.httpVersionMajor === 2) {
     const authority = headers[":authority"];

@@ -60,17 +60,26 @@ export class ConnectionTracker {
     if (this.#draining) session.close();
   }
 
-  /** Called for each HTTP/1.1 request; tracks busy/idle and asks for close while draining. */
+  /** Called for each HTTP/1.1 request Node's server parses; tracks busy/idle and asks for close while draining. */
   request(req: IncomingMessage, res: ServerResponse): void {
-    const state = (req.socket as H1Socket)[kState];
-    if (state) {
-      state.inflight++;
-      res.on("close", () => {
-        state.inflight--;
-        state.idleSinceMs = Date.now();
-      });
-    }
+    this.requestStarted(req.socket);
+    res.on("close", () => this.requestEnded(req.socket));
     if (this.#draining) res.shouldKeepAlive = false;
+  }
+
+  /** An HTTP/1.1 request on `socket` is being answered (Node's server, or the front). */
+  requestStarted(socket: Socket): void {
+    const state = (socket as H1Socket)[kState];
+    if (state) state.inflight++;
+  }
+
+  /** Its response is out (or the connection closed under it). */
+  requestEnded(socket: Socket): void {
+    const state = (socket as H1Socket)[kState];
+    if (state) {
+      state.inflight--;
+      state.idleSinceMs = Date.now();
+    }
   }
 
   /** Starts the soft drain: GOAWAY now; HTTP/1.1 connections close after their next response. */

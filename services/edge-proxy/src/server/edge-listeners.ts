@@ -6,10 +6,13 @@ import type { EdgeMetrics, Listener } from "../metrics/edge-metrics.js";
 import type { EdgeRequest, EdgeResponse } from "../static/static-response.js";
 import type { SniResult } from "../tls/certificate-store.js";
 import { ConnectionTracker } from "./connection-tracker.js";
+import { type FrontHandler, Http1Front } from "./http1-front.js";
 
 export interface EdgeListenersOptions {
   readonly metrics: EdgeMetrics;
   readonly handleHttps: (req: EdgeRequest, res: EdgeResponse) => void;
+  /** HTTP/1.1-on-TLS requests the front serves itself (see Http1Front); the rest reach handleHttps. */
+  readonly directHttps: FrontHandler;
   readonly upgradeHttps: (
     req: http.IncomingMessage,
     socket: import("node:stream").Duplex,
@@ -45,6 +48,7 @@ export class EdgeListeners {
   readonly https: http2.Http2SecureServer;
   readonly http: http.Server;
   readonly tracker: ConnectionTracker;
+  readonly #front: Http1Front;
   /** Servers that accept on the public sockets (several handles of each), see `accept`. */
   #acceptors: net.Server[] = [];
 
@@ -80,8 +84,27 @@ export class EdgeListeners {
     );
     applyHttp1Timeouts(this.https, options);
     this.https.on("connection", (socket: net.Socket) => tracker.connection(socket, "https"));
+    // Node's handler of TLS connections (h2 sessions, and its HTTP/1.1 server for the rest) only
+    // gets HTTP/1.1 connections the front hands off.
+    const [nodeHandler] = this.https.listeners("secureConnection") as ((socket: TLSSocket) => void)[];
+    if (nodeHandler === undefined) throw new Error("node:http2 registered no secureConnection handler");
+    this.https.removeListener("secureConnection", nodeHandler);
+    const nodeServes = (socket: TLSSocket) => nodeHandler.call(this.https, socket);
+    this.#front = new Http1Front({
+      handler: options.directHttps,
+      tracker,
+      headersTimeoutMs: options.headersTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      handOff: nodeServes,
+    });
     this.https.on("secureConnection", (socket: TLSSocket) => {
-      if (socket.alpnProtocol !== "h2") tracker.http1(socket);
+      if (socket.alpnProtocol === "h2") {
+        nodeServes(socket);
+        return;
+      }
+      tracker.http1(socket);
+      if (socket.alpnProtocol === false || socket.alpnProtocol === "http/1.1") this.#front.attach(socket);
+      else nodeServes(socket);
     });
     this.https.on("session", (session: http2.ServerHttp2Session) => {
       tracker.session(session);
@@ -157,6 +180,7 @@ export class EdgeListeners {
       if (server.listening) net.Server.prototype.close.call(server);
     }
     this.tracker.startDrain();
+    this.#front.close();
     const deadline = Date.now() + deadlineMs;
     while (this.tracker.size > 0 && Date.now() < deadline) {
       this.tracker.closeIdle(DRAIN_IDLE_CLOSE_MS);

@@ -1,29 +1,5 @@
-import { createRequire } from "node:module";
 import { connect, type Socket } from "node:net";
-
-/**
- * llhttp, the parser of Node's own HTTP client and server, as `_http_common` exposes it (the
- * same object Node's http module uses; undocumented, present since Node 12). Responses of app
- * instances are parsed by it, so framing (Content-Length, chunked, close-delimited, HEAD, 1xx,
- * 204/304) follows exactly the rules Node's client applies, with its strict defaults.
- */
-interface ResponseParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  free(): void;
-  [callback: number]: unknown;
-}
-interface ParserBinding {
-  new (): ResponseParser;
-  readonly RESPONSE: number;
-  readonly kOnHeaders: number;
-  readonly kOnHeadersComplete: number;
-  readonly kOnBody: number;
-  readonly kOnMessageComplete: number;
-  readonly kLenientNone: number;
-}
-const { HTTPParser } = createRequire(import.meta.url)("_http_common") as { HTTPParser: ParserBinding };
+import { HTTPParser, type HttpParser } from "../http/llhttp.js";
 
 /** What one exchange on a connection is told about the response to its request. */
 export interface ResponseSink {
@@ -62,7 +38,7 @@ const KEEP_ALIVE_MARGIN_MS = 1000;
 export class UpstreamConnection {
   readonly socket: Socket;
   readonly #pool: UpstreamPool;
-  readonly #parser: ResponseParser;
+  readonly #parser: HttpParser;
   #sink: ResponseSink | null = null;
   /** Requests this connection completed (0: it is new). */
   #served = 0;
