@@ -28,6 +28,9 @@ export interface UpstreamPoolOptions {
   readonly maxHeaderBytes?: number;
 }
 
+/** Where every upstream connection of the process reads into (see UpstreamPool.connect). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Node's agent frees a connection this long before the instance's announced keep-alive timeout. */
 const KEEP_ALIVE_MARGIN_MS = 1000;
 
@@ -66,7 +69,6 @@ export class UpstreamConnection {
     parser[HTTPParser.kOnBody] = this.#onBody;
     parser[HTTPParser.kOnMessageComplete] = this.#onComplete;
     this.#parser = parser;
-    socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
     socket.on("timeout", this.#onTimeout);
@@ -87,7 +89,8 @@ export class UpstreamConnection {
     this.socket.destroy();
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  /** Bytes from the instance (in the pool's shared read buffer: used before this returns). */
+  read(chunk: Buffer): void {
     if (this.#sink === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
       this.socket.destroy();
@@ -239,10 +242,26 @@ export class UpstreamPool {
 
   /** A new connection (the retry of a request whose reused connection had just been closed). */
   connect(): UpstreamConnection {
-    const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    let conn: UpstreamConnection | undefined;
+    const socket = connect({
+      host: this.host,
+      port: this.port,
+      noDelay: true,
+      // Reads land in one buffer the process's connections share, and go to the parser without a
+      // stream in between (no buffer allocated per read, no 'data' event): the parser hands body
+      // bytes on as copies, headers as strings, so nothing refers to the buffer afterwards.
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (bytes: number, buffer: Uint8Array) => {
+          conn?.read((buffer as Buffer).subarray(0, bytes));
+          return true; // (false would pause the socket)
+        },
+      },
+    });
     socket.setTimeout(this.#timeoutMs);
     this.#open++;
-    return new UpstreamConnection(this, socket, this.#maxHeaderBytes);
+    conn = new UpstreamConnection(this, socket, this.#maxHeaderBytes);
+    return conn;
   }
 
   /** A connection whose exchange completed, free for the next request. */
