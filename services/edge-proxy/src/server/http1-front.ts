@@ -463,7 +463,8 @@ export class FrontResponse {
     }
     if (this.#set !== null) {
       for (const [name, value] of this.#set) {
-        if (named?.has(name)) continue;
+        // Connection is the front's to say (below), from the request and this one's close.
+        if (named?.has(name) || name === "connection") continue;
         if (name === "date") hasDate = true;
         else if (name === "content-length") hasLength = true;
         head += `${name}: ${value}\r\n`;

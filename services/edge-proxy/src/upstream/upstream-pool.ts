@@ -103,7 +103,7 @@ export class UpstreamConnection {
       // llhttp stops early only at an upgrade (101 or CONNECT), which a proxied request never asked for.
       this.#fail(new Error("the instance switched protocols on a plain request"));
     }
-  };
+  }
 
   readonly #onHead = (
     _major: number,
