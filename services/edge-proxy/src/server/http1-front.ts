@@ -89,8 +89,6 @@ export class Http1Front {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** headerLines of a request the front does not serve. */
-const HAND_OFF = "\0";
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 
 /** One HTTP/1.1 connection while the front serves it. */
@@ -108,9 +106,10 @@ class FrontConnection {
   /** When that head started: the connection's start, then each request's first byte. */
   headStartedAt: number;
   #response: FrontResponse | null = null;
-  // What the parser reported during the last execute.
-  #head: FrontRequest | null = null;
+  // What the parser reported during the last execute: heads completed, and the request if the
+  // (one) head is one the front serves.
   #heads = 0;
+  #head: FrontRequest | null = null;
   #keepAlive = false;
   #partialHeaders: string[] = [];
   #partialUrl = "";
@@ -164,7 +163,7 @@ class FrontConnection {
       this.#handOff(pending);
       return;
     }
-    if (req === null) {
+    if (this.#heads === 0) {
       if (pending.length > MAX_HEADER_BYTES) this.#handOff(pending);
       else this.#pending = pending;
       return;
@@ -172,7 +171,7 @@ class FrontConnection {
     this.#pending = EMPTY;
     this.awaitingHead = false;
     // A bodyless request ends with its head: anything after it is another request.
-    if (req.headerLines === HAND_OFF || pending.indexOf(HEAD_END) !== pending.length - 4) {
+    if (req === null || pending.indexOf(HEAD_END) !== pending.length - 4) {
       this.#handOff(pending); // a body, an upgrade, HTTP/1.0, a repeated header, pipelining…
       return;
     }
@@ -291,19 +290,21 @@ class FrontConnection {
     const read =
       major === 1 && minor === 1 && !upgrade && name !== "CONNECT" ? readFrontHeaders(raw) : undefined;
     const h = read?.headers;
-    const served =
+    this.#head =
+      read !== undefined &&
       h !== undefined &&
       h["transfer-encoding"] === undefined &&
       h.expect === undefined &&
-      (h["content-length"] === undefined || h["content-length"] === "0");
-    this.#head = {
-      method: name,
-      url: target,
-      headers: h ?? ({} as FrontHeaders),
-      headerLines: served ? (read?.lines ?? HAND_OFF) : HAND_OFF,
-      httpVersionMajor: 1,
-      socket: this.#socket,
-    };
+      (h["content-length"] === undefined || h["content-length"] === "0")
+        ? {
+            method: name,
+            url: target,
+            headers: h,
+            headerLines: read.lines,
+            httpVersionMajor: 1,
+            socket: this.#socket,
+          }
+        : null;
     return 0;
   };
 }
